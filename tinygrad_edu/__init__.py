@@ -1,0 +1,29 @@
+"""tinygrad_edu: a reverse-mode autograd library on NumPy that teaches how neural networks learn."""
+
+from . import functional
+from .autograd import Function, enable_grad, is_grad_enabled, no_grad
+from .backend import cuda
+from .gradcheck import gradcheck, gradgradcheck
+from .tensor import (
+    Tensor,
+    arange,
+    cat,
+    eye,
+    full,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    randn,
+    stack,
+    tensor,
+    where,
+    zeros,
+    zeros_like,
+)
+
+__all__ = [
+    "Tensor", "Function", "tensor", "zeros", "ones", "randn", "rand", "full", "eye", "zeros_like",
+    "ones_like", "arange", "cat", "stack", "where", "manual_seed", "no_grad", "enable_grad",
+    "is_grad_enabled", "gradcheck", "gradgradcheck", "functional", "cuda",
+]

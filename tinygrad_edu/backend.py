@@ -1,0 +1,101 @@
+"""The array module behind a tensor: NumPy on "cpu", CuPy on "cuda".
+
+Everything that knows about devices lives here. Ops never branch on the device: they
+call array methods and NumPy functions, which dispatch to CuPy for CuPy arrays, and
+create new arrays with `xp(array)`. CuPy is imported the first time a tensor goes to
+"cuda", so `import tinygrad_edu` needs NumPy alone.
+"""
+
+import numpy as np
+
+DEVICES = ("cpu", "cuda")
+
+_cupy = None  # the cupy module once a tensor has gone to "cuda"
+
+INSTALL_HINT = (
+    'install the "gpu" extra: pip install "tinygrad_edu[gpu]" (CuPy for CUDA 12, '
+    "cupy-cuda12x), or pip install cupy-cuda13x for CUDA 13"
+)
+
+
+def check_device(device):
+    """Return the canonical device name; "cuda:0" is "cuda". Unknown names are a ValueError."""
+    name = str(device)
+    if name == "cuda:0":
+        name = "cuda"
+    if name not in DEVICES:
+        raise ValueError(f"unknown device {device!r}: expected one of {', '.join(DEVICES)}")
+    return name
+
+
+def _load_cupy():
+    """Import CuPy and check that it sees a GPU; RuntimeError saying what is missing."""
+    global _cupy
+    if _cupy is not None:
+        return _cupy
+    try:
+        import cupy
+    except ImportError as error:
+        raise RuntimeError(f'device "cuda" needs CuPy, which is not installed: {INSTALL_HINT}') from error
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as error:  # CuPy raises its own CUDARuntimeError without a driver
+        raise RuntimeError(f'device "cuda" needs an NVIDIA GPU, and CUDA found none ({error})') from error
+    if count == 0:
+        raise RuntimeError('device "cuda" needs an NVIDIA GPU, and CUDA found none')
+    _cupy = cupy
+    return cupy
+
+
+def is_cuda_available():
+    """True when CuPy is installed and sees at least one GPU."""
+    try:
+        _load_cupy()
+    except RuntimeError:
+        return False
+    return True
+
+
+class cuda:
+    """`tg.cuda`: the one question a user asks about the GPU."""
+
+    is_available = staticmethod(is_cuda_available)
+
+
+def device_of(array):
+    """ "cpu" for a NumPy array, "cuda" for a CuPy array."""
+    return "cpu" if isinstance(array, np.ndarray) else "cuda"
+
+
+def xp(array):
+    """The array module (numpy or cupy) that owns `array`."""
+    if isinstance(array, np.ndarray) or _cupy is None:
+        return np
+    return _cupy
+
+
+def array_module(device):
+    """The array module for a device name."""
+    return np if check_device(device) == "cpu" else _load_cupy()
+
+
+def to_device(array, device):
+    """Copy `array` to `device` (no copy when it is there already)."""
+    if device == device_of(array):
+        return array
+    if device == "cpu":
+        return array.get()
+    return _load_cupy().asarray(array)
+
+
+def to_numpy(array):
+    """A NumPy array of the data, copied from the GPU when it lives there."""
+    return array if isinstance(array, np.ndarray) else array.get()
+
+
+def scalar(value, dtype, like):
+    """A 0-d array holding `value`, of `dtype`, on the device of `like`."""
+    if isinstance(like, np.ndarray):
+        return np.array(value, dtype=dtype)
+    # cupy.full launches a fill kernel; cupy.asarray of a host scalar would copy synchronously
+    return _cupy.full((), value, dtype=dtype)

@@ -1,0 +1,159 @@
+"""Reductions and the normalisations built on them: sum, mean, max/min, var, logsumexp,
+softmax, log_softmax.
+
+`axis` is None (every axis), an int or a tuple of ints, negative counting from the end;
+the Tensor methods normalise it to a tuple before calling the op. Backward formulas
+first give the incoming gradient back the reduced axes (as size 1) so that it
+broadcasts against the input.
+"""
+
+import numpy as np
+
+from ..autograd import Function
+
+
+def normalize_axis(axis, ndim):
+    """`axis` as a sorted tuple of non-negative ints; a bad axis is a ValueError."""
+    if axis is None:
+        return tuple(range(ndim))
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    result = []
+    for a in axes:
+        if not isinstance(a, (int, np.integer)) or not -max(ndim, 1) <= a < max(ndim, 1):
+            raise ValueError(f"axis {a!r} is out of range for a tensor of {ndim} dimensions (expected -{ndim} to {ndim - 1})")
+        result.append(int(a) % max(ndim, 1))
+    if len(set(result)) != len(result):
+        raise ValueError(f"axis {axis!r} names the same axis twice")
+    return tuple(sorted(result))
+
+
+class Reduction(Function):
+    """A reduction over `axis` (a tuple) that keeps or drops the reduced axes."""
+
+    def kept(self, t):
+        """`t` (shaped like the output) with the reduced axes back as size 1."""
+        if self.attrs["keepdims"]:
+            return t
+        (x,) = self.inputs
+        return t.reshape(tuple(1 if i in self.attrs["axis"] else n for i, n in enumerate(x.shape)))
+
+    def count(self):
+        """How many elements were reduced into each output element."""
+        (x,) = self.inputs
+        return int(np.prod([x.shape[i] for i in self.attrs["axis"]]))
+
+
+class Sum(Reduction):
+    """Σ x over axis"""
+
+    formula = "∂/∂xᵢ = 1"
+
+    def forward(self, x, axis, keepdims):
+        return x.sum(axis=axis, keepdims=keepdims)
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        return self.kept(grad).expand(x.shape)
+
+
+class Mean(Reduction):
+    """(1/n) Σ x over axis"""
+
+    formula = "∂/∂xᵢ = 1/n"
+
+    def forward(self, x, axis, keepdims):
+        return x.mean(axis=axis, keepdims=keepdims)
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        return self.kept(grad).expand(x.shape) * (1 / self.count())
+
+
+class Max(Reduction):
+    """max x over axis; tied maxima share the gradient equally."""
+
+    formula = "∂/∂xᵢ = [xᵢ = max] / #ties"
+
+    def forward(self, x, axis, keepdims):
+        return x.max(axis=axis, keepdims=keepdims)
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        is_max = x == self.kept(self.output)
+        return self.kept(grad) * is_max / is_max.sum(axis=self.attrs["axis"], keepdims=True)
+
+
+class Min(Max):
+    """min x over axis: Max's backward applies as it is (the gradient goes where x equals
+    the result)."""
+
+    formula = "∂/∂xᵢ = [xᵢ = min] / #ties"
+
+    def forward(self, x, axis, keepdims):
+        return x.min(axis=axis, keepdims=keepdims)
+
+
+class Var(Reduction):
+    """Σ (x − x̄)² / (n − correction) over axis (correction=1: unbiased, PyTorch's default)"""
+
+    formula = "∂/∂xᵢ = 2(xᵢ − x̄)/(n − correction)"
+
+    def forward(self, x, axis, keepdims, correction):
+        return x.var(axis=axis, keepdims=keepdims, ddof=correction)
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        centered = x - x.mean(axis=self.attrs["axis"], keepdims=True)
+        return self.kept(grad) * centered * (2 / (self.count() - self.attrs["correction"]))
+
+
+def _stable_max(x, axis):
+    """max over axis (kept), with ±inf replaced by 0 so that x − max stays finite."""
+    m = x.max(axis=axis, keepdims=True)
+    return np.where(np.isfinite(m), m, 0)
+
+
+class LogSumExp(Reduction):
+    """ln Σ eˣ over axis, computed as m + ln Σ e^(x − m) with m = max x (no overflow)."""
+
+    formula = "∂/∂xᵢ = e^(xᵢ − lse) = softmax(x)ᵢ"
+
+    def forward(self, x, axis, keepdims):
+        m = _stable_max(x, axis)
+        out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
+        return out if keepdims else out.squeeze(axis)
+
+    def backward(self, grad):
+        (x,) = self.inputs
+        return self.kept(grad) * (x - self.kept(self.output)).exp()
+
+
+class Softmax(Function):
+    """softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ along axis, with the max subtracted first."""
+
+    formula = "∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ)"
+
+    def forward(self, x, axis):
+        e = x - x.max(axis=axis, keepdims=True)
+        np.exp(e, out=e)
+        e /= e.sum(axis=axis, keepdims=True)
+        return e
+
+    def backward(self, grad):
+        s = self.output
+        return s * (grad - (grad * s).sum(axis=self.attrs["axis"], keepdims=True))
+
+
+class LogSoftmax(Function):
+    """log_softmax(x) = x − logsumexp(x) along axis."""
+
+    formula = "∂/∂xⱼ = δᵢⱼ − softmax(x)ⱼ"
+
+    def forward(self, x, axis):
+        shifted = x - _stable_max(x, axis)
+        shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+        return shifted
+
+    def backward(self, grad):
+        probs = self.output.exp()
+        return grad - probs * grad.sum(axis=self.attrs["axis"], keepdims=True)

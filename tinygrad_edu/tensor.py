@@ -1,0 +1,587 @@
+"""Tensor: an array (NumPy on "cpu", CuPy on "cuda"), its gradient, and its link into the
+computational graph. Every method is a thin call into an op of `ops/`."""
+
+import numpy as np
+
+from . import autograd, backend
+from .autograd import run_backward
+from .ops import elementwise as ew
+from .ops import matmul as mm
+from .ops import movement as mv
+from .ops import reduce as rd
+
+
+def _shape_arg(shape):
+    """A shape given as separate ints or as one tuple/list, as a tuple."""
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = shape[0]
+    return tuple(int(n) for n in shape)
+
+
+def _to_array(data, dtype, device, copy):
+    """Turn user data into an array: Python floats become float32 and ints int64 (like
+    PyTorch); arrays keep their dtype; anything that is not numbers is a TypeError."""
+    if isinstance(data, Tensor):
+        data = data.data
+    if isinstance(data, np.ndarray) or hasattr(data, "__cuda_array_interface__"):
+        array = data
+    elif isinstance(data, np.generic):
+        array = np.asarray(data)
+    else:
+        try:
+            array = np.array(data)
+        except ValueError as error:
+            raise TypeError(f"expected numbers or a nested list of numbers of one shape, got {data!r:.80}: {error}") from None
+        if array.dtype == np.float64:
+            array = array.astype(np.float32)
+    if array.dtype.kind not in "biufc":
+        raise TypeError(f"expected numbers, got data of dtype {array.dtype}: {data!r:.60}")
+    if dtype is not None and array.dtype != np.dtype(dtype):
+        array = array.astype(dtype)
+    elif copy:
+        array = array.copy()
+    if device is not None:
+        array = backend.to_device(array, backend.check_device(device))
+    return array
+
+
+class Tensor:
+    """An n-dimensional array that records the operations made on it, so that
+    `backward()` can compute gradients by the chain rule.
+
+    Tensor(data, requires_grad=False, dtype=None, device=None) wraps a NumPy float array
+    without copying when dtype and device already match (like torch.from_numpy);
+    `tg.tensor(...)` always copies.
+    """
+
+    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "__weakref__")
+    __array_ufunc__ = None  # ndarray * Tensor defers to Tensor.__rmul__
+
+    def __init__(self, data, requires_grad=False, dtype=None, device=None):
+        self.data = _to_array(data, dtype, device, copy=False)
+        self.grad = None
+        self.grad_fn = None
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    # ------------------------------------------------------------------ factories
+    @classmethod
+    def _factory(cls, array, dtype, device, requires_grad):
+        if dtype is not None:
+            array = array.astype(dtype, copy=False)
+        return cls(backend.to_device(array, backend.check_device(device or "cpu")), requires_grad=requires_grad)
+
+    @classmethod
+    def zeros(cls, *shape, dtype=None, device=None, requires_grad=False):
+        """A tensor of zeros (float32 unless `dtype` says otherwise)."""
+        return cls._filled(_shape_arg(shape), 0.0, dtype, device, requires_grad)
+
+    @classmethod
+    def ones(cls, *shape, dtype=None, device=None, requires_grad=False):
+        """A tensor of ones (float32 unless `dtype` says otherwise)."""
+        return cls._filled(_shape_arg(shape), 1.0, dtype, device, requires_grad)
+
+    @classmethod
+    def full(cls, shape, value, dtype=None, device=None, requires_grad=False):
+        """A tensor of `value`; its dtype follows the value (float → float32, int → int64)."""
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        return cls._filled(shape, value, dtype, device, requires_grad)
+
+    @classmethod
+    def _filled(cls, shape, value, dtype, device, requires_grad):
+        if dtype is None:
+            dtype = np.array(value).dtype
+            dtype = np.float32 if dtype == np.float64 else dtype
+        xp = backend.array_module(device or "cpu")
+        return cls(xp.full(shape, value, dtype=dtype), requires_grad=requires_grad)
+
+    @classmethod
+    def zeros_like(cls, t, dtype=None, requires_grad=False):
+        """Zeros of t's shape, dtype and device."""
+        return cls(backend.xp(t.data).zeros_like(t.data, dtype=dtype), requires_grad=requires_grad)
+
+    @classmethod
+    def ones_like(cls, t, dtype=None, requires_grad=False):
+        """Ones of t's shape, dtype and device."""
+        return cls(backend.xp(t.data).ones_like(t.data, dtype=dtype), requires_grad=requires_grad)
+
+    @classmethod
+    def eye(cls, n, m=None, dtype=None, device=None, requires_grad=False):
+        """The identity matrix, n × m (m defaults to n)."""
+        return cls._factory(np.eye(n, m, dtype=dtype or np.float32), None, device, requires_grad)
+
+    @classmethod
+    def arange(cls, start, stop=None, step=1, dtype=None, device=None, requires_grad=False):
+        """start, start + step, ... up to stop (excluded); int64 for ints, float32 for floats."""
+        if stop is None:
+            start, stop = 0, start
+        array = np.arange(start, stop, step)
+        if dtype is None and array.dtype == np.float64:
+            dtype = np.float32
+        return cls._factory(array, dtype, device, requires_grad)
+
+    @classmethod
+    def randn(cls, *shape, dtype=None, device=None, requires_grad=False):
+        """Samples of the standard normal distribution N(0, 1), from tg.manual_seed's generator."""
+        array = generator().standard_normal(_shape_arg(shape), dtype=_float_dtype(dtype))
+        return cls._factory(array, dtype, device, requires_grad)
+
+    @classmethod
+    def rand(cls, *shape, dtype=None, device=None, requires_grad=False):
+        """Samples of the uniform distribution on [0, 1), from tg.manual_seed's generator."""
+        array = generator().random(_shape_arg(shape), dtype=_float_dtype(dtype))
+        return cls._factory(array, dtype, device, requires_grad)
+
+    # ------------------------------------------------------------------ properties
+    @property
+    def shape(self):
+        return self.data.shape
+
+    @property
+    def ndim(self):
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self):
+        """The number of elements, as in NumPy (len(t) is the first axis)."""
+        return self.data.size
+
+    def numel(self):
+        """The number of elements."""
+        return self.data.size
+
+    @property
+    def device(self):
+        """ "cpu" or "cuda"."""
+        return backend.device_of(self.data)
+
+    @property
+    def is_leaf(self):
+        """True for tensors made by the user, not by an op that is recorded."""
+        return self.grad_fn is None
+
+    @property
+    def T(self):
+        """All axes reversed, as in NumPy."""
+        return self.permute(*range(self.ndim - 1, -1, -1))
+
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    __hash__ = object.__hash__  # identity hashing: a Tensor can be a dict key though == is elementwise
+
+    # ------------------------------------------------------------------ conversions
+    def numpy(self):
+        """The data as a NumPy array (copied from the GPU when it lives there)."""
+        return backend.to_numpy(self.data)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, got shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor of shape {self.shape} is ambiguous: use .any() or .all()")
+        return bool(self.item())
+
+    def __format__(self, spec):
+        return format(self.item(), spec) if spec and self.data.size == 1 else format(repr(self), spec)
+
+    def __repr__(self):
+        body = np.array2string(self.numpy(), separator=", ", prefix="tensor(", precision=4)
+        extras = []
+        if self.dtype not in (np.float32, np.int64, np.bool_):
+            extras.append(f"dtype={self.dtype}")
+        if self.device != "cpu":
+            extras.append(f"device='{self.device}'")
+        if self.grad_fn is not None:
+            extras.append(f"grad_fn=<{self.grad_fn.name}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        return f"tensor({', '.join([body] + extras)})"
+
+    def astype(self, dtype):
+        """A copy as another dtype (differentiable); the tensor itself when it has that dtype."""
+        if self.data.dtype == np.dtype(dtype):
+            return self
+        return ew.Cast.apply(self, dtype=np.dtype(dtype))
+
+    def to(self, target):
+        """The tensor on another device ("cpu" or "cuda"; gradients flow back across the
+        move) or as another dtype; the tensor itself when there is nothing to change."""
+        if isinstance(target, str) and target.split(":")[0] in backend.DEVICES:
+            device = backend.check_device(target)
+            return self if device == self.device else mv.ToDevice.apply(self, device=device)
+        try:
+            dtype = np.dtype(target)
+        except TypeError:
+            backend.check_device(target)  # not a dtype either: a ValueError naming the device
+            raise
+        return self.astype(dtype)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self):
+        return self.to("cuda")
+
+    # ------------------------------------------------------------------ autograd
+    def requires_grad_(self, requires_grad=True):
+        """Make this leaf record operations for backward (floating-point tensors only)."""
+        if requires_grad and self.data.dtype.kind not in "fc":
+            raise TypeError(
+                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}: "
+                "convert first, e.g. Tensor(data, dtype=np.float32)"
+            )
+        if not self.is_leaf and not requires_grad:
+            raise RuntimeError("requires_grad_(False) applies to leaves only; use detach() for the others")
+        self.requires_grad = requires_grad
+        return self
+
+    def detach(self):
+        """The same data, cut from the graph."""
+        return Tensor(self.data)
+
+    def zero_grad(self):
+        """Forget the accumulated gradient (sets .grad to None)."""
+        self.grad = None
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False):
+        """Backpropagate from this tensor and accumulate d(self)/d(leaf) into each leaf's .grad.
+
+        `gradient` (same shape) is required unless the tensor has one element.
+        `retain_graph` (default: create_graph) keeps the saved values for another backward;
+        `create_graph=True` records the backward pass so the gradients can be differentiated.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("backward() of a tensor that does not require grad: no input of it has requires_grad=True")
+        if gradient is None:
+            if self.data.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a tensor with one element, got shape {self.shape}: "
+                    "reduce it first (e.g. .sum()) or pass gradient= of the same shape"
+                )
+            gradient = Tensor.ones_like(self)
+        else:
+            gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient, device=self.device)
+            if gradient.shape != self.shape:
+                raise ValueError(f"gradient of shape {gradient.shape} given for a tensor of shape {self.shape}")
+            gradient = gradient.astype(self.dtype)
+        if self.grad_fn is None:
+            self.grad = gradient if self.grad is None else self.grad + gradient
+            return
+        run_backward(self, gradient, create_graph if retain_graph is None else retain_graph, create_graph)
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        return ew.Add.apply(self, other)
+
+    def __radd__(self, other):
+        return ew.Add.apply(other, self)
+
+    def __sub__(self, other):
+        return ew.Sub.apply(self, other)
+
+    def __rsub__(self, other):
+        return ew.Sub.apply(other, self)
+
+    def __mul__(self, other):
+        return ew.Mul.apply(self, other)
+
+    def __rmul__(self, other):
+        return ew.Mul.apply(other, self)
+
+    def __truediv__(self, other):
+        return ew.Div.apply(self, other)
+
+    def __rtruediv__(self, other):
+        return ew.Div.apply(other, self)
+
+    def __pow__(self, exponent):
+        return ew.Pow.apply(self, exponent)
+
+    def __rpow__(self, base):
+        return ew.Pow.apply(base, self)
+
+    def __matmul__(self, other):
+        return mm.MatMul.apply(self, other)
+
+    def __rmatmul__(self, other):
+        return mm.MatMul.apply(other, self)
+
+    def __neg__(self):
+        return ew.Neg.apply(self)
+
+    def matmul(self, other):
+        return mm.MatMul.apply(self, other)
+
+    # comparisons: bool tensors that take no part in the graph
+    def _compare(self, other, compare):
+        other = other.data if isinstance(other, Tensor) else other
+        return Tensor(compare(self.data, other))
+
+    def __lt__(self, other):
+        return self._compare(other, np.less)
+
+    def __le__(self, other):
+        return self._compare(other, np.less_equal)
+
+    def __gt__(self, other):
+        return self._compare(other, np.greater)
+
+    def __ge__(self, other):
+        return self._compare(other, np.greater_equal)
+
+    def __eq__(self, other):
+        return self._compare(other, np.equal)
+
+    def __ne__(self, other):
+        return self._compare(other, np.not_equal)
+
+    def __invert__(self):
+        """Logical not of a bool tensor (bitwise not of an integer one)."""
+        return Tensor(~self.data)
+
+    def __and__(self, other):
+        return self._compare(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)
+
+    def __or__(self, other):
+        return self._compare(other, np.logical_or if self.dtype == np.bool_ else np.bitwise_or)
+
+    def all(self):
+        return bool(self.data.all())
+
+    def any(self):
+        return bool(self.data.any())
+
+    # ------------------------------------------------------------------ pointwise
+    def exp(self):
+        return ew.Exp.apply(self)
+
+    def log(self):
+        return ew.Log.apply(self)
+
+    def sqrt(self):
+        return ew.Sqrt.apply(self)
+
+    def abs(self):
+        return ew.Abs.apply(self)
+
+    def sign(self):
+        return ew.Sign.apply(self)
+
+    def sigmoid(self):
+        return ew.Sigmoid.apply(self)
+
+    def tanh(self):
+        return ew.Tanh.apply(self)
+
+    def relu(self):
+        return ew.ReLU.apply(self)
+
+    def step(self):
+        """The perceptron's Heaviside step: 1 where x >= 0, else 0; its gradient is 0."""
+        return ew.Step.apply(self)
+
+    def clip(self, min=None, max=None):
+        """x limited to [min, max]; either bound may be None."""
+        if min is None and max is None:
+            raise ValueError("clip needs min, max or both, got neither")
+        return ew.Clip.apply(
+            self, min=None if min is None else float(min), max=None if max is None else float(max)
+        )
+
+    def maximum(self, other):
+        return ew.Maximum.apply(self, other)
+
+    def minimum(self, other):
+        return ew.Minimum.apply(self, other)
+
+    # ------------------------------------------------------------------ reductions
+    def _reduce(self, op, axis, keepdims, **attrs):
+        return op.apply(self, axis=rd.normalize_axis(axis, self.ndim), keepdims=keepdims, **attrs)
+
+    def sum(self, axis=None, keepdims=False):
+        return self._reduce(rd.Sum, axis, keepdims)
+
+    def mean(self, axis=None, keepdims=False):
+        return self._reduce(rd.Mean, axis, keepdims)
+
+    def max(self, axis=None, keepdims=False):
+        """The largest values (no indices); tied maxima share the gradient equally."""
+        return self._reduce(rd.Max, axis, keepdims)
+
+    def min(self, axis=None, keepdims=False):
+        """The smallest values (no indices); tied minima share the gradient equally."""
+        return self._reduce(rd.Min, axis, keepdims)
+
+    def var(self, axis=None, keepdims=False, correction=1):
+        """Variance; correction=1 is PyTorch's unbiased default, correction=0 NumPy's."""
+        return self._reduce(rd.Var, axis, keepdims, correction=correction)
+
+    def logsumexp(self, axis=None, keepdims=False):
+        return self._reduce(rd.LogSumExp, axis, keepdims)
+
+    def softmax(self, axis=-1):
+        return rd.Softmax.apply(self, axis=rd.normalize_axis(axis, self.ndim)[0])
+
+    def log_softmax(self, axis=-1):
+        return rd.LogSoftmax.apply(self, axis=rd.normalize_axis(axis, self.ndim)[0])
+
+    def argmax(self, axis=None):
+        """Indices of the largest values (int64, no gradient)."""
+        if axis is not None:
+            axis = rd.normalize_axis(axis, self.ndim)[0]
+        return Tensor(self.data.argmax(axis=axis))
+
+    # ------------------------------------------------------------------ movement
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        if shape == self.data.shape:
+            return self
+        if -1 not in shape and int(np.prod(shape)) != self.data.size:
+            raise ValueError(f"cannot reshape a tensor of shape {self.shape} ({self.data.size} elements) into shape {shape}")
+        return mv.Reshape.apply(self, shape=shape)
+
+    def permute(self, *axes):
+        axes = _shape_arg(axes)
+        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)) or len(axes) != self.ndim:
+            raise ValueError(f"permute expects an order of all {self.ndim} axes, got {axes}")
+        return mv.Permute.apply(self, axes=tuple(a % self.ndim for a in axes))
+
+    def transpose(self, a0=-2, a1=-1):
+        """Swap two axes (by default the last two, so a batch of matrices stays a batch)."""
+        axes = list(range(self.ndim))
+        i, j = rd.normalize_axis(a0, self.ndim)[0], rd.normalize_axis(a1, self.ndim)[0]
+        axes[i], axes[j] = axes[j], axes[i]
+        return self.permute(*axes)
+
+    def flatten(self, start=0):
+        """Merge the axes from `start` on into one."""
+        start = rd.normalize_axis(start, self.ndim)[0] if self.ndim else 0
+        return self.reshape(self.shape[:start] + (-1,))
+
+    def squeeze(self, axis=None):
+        """Drop axes of length 1 (all of them when axis is None); other lengths are a ValueError."""
+        if axis is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        axes = rd.normalize_axis(axis, self.ndim)
+        for a in axes:
+            if self.shape[a] != 1:
+                raise ValueError(f"cannot squeeze axis {a} of shape {self.shape}: its length is {self.shape[a]}, not 1")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape) if i not in axes))
+
+    def unsqueeze(self, axis):
+        """Insert an axis of length 1 at `axis` (negative counts from the end of the result)."""
+        axis = rd.normalize_axis(axis, self.ndim + 1)[0]
+        return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
+
+    def expand(self, *shape):
+        """Broadcast to `shape` (-1 keeps an axis as it is)."""
+        shape = _shape_arg(shape)
+        offset = len(shape) - self.ndim
+        shape = tuple(self.shape[i - offset] if n == -1 else n for i, n in enumerate(shape))
+        try:
+            np.broadcast_shapes(self.shape, shape)
+        except ValueError:
+            raise ValueError(f"cannot expand a tensor of shape {self.shape} to shape {shape}") from None
+        if shape == self.shape:
+            return self
+        return mv.Expand.apply(self, shape=shape)
+
+    def __getitem__(self, index):
+        if isinstance(index, Tensor):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return mv.GetItem.apply(self, index=index)
+
+
+def _float_dtype(dtype):
+    """The float dtype a random factory draws in: float64 when asked for, else float32."""
+    return np.float64 if dtype is not None and np.dtype(dtype) == np.float64 else np.float32
+
+
+_generator = np.random.default_rng()
+
+
+def manual_seed(seed):
+    """Seed the generator behind randn, rand, nn.init and the data sets."""
+    global _generator
+    _generator = np.random.default_rng(seed)
+
+
+def generator():
+    """The NumPy Generator that random factories draw from."""
+    return _generator
+
+
+autograd.Tensor = Tensor
+
+
+# ---------------------------------------------------------------------- module-level API
+def tensor(data, requires_grad=False, dtype=None, device=None):
+    """A new Tensor holding a copy of `data` (like torch.tensor)."""
+    t = Tensor(_to_array(data, dtype, device, copy=True))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+zeros = Tensor.zeros
+ones = Tensor.ones
+full = Tensor.full
+eye = Tensor.eye
+arange = Tensor.arange
+randn = Tensor.randn
+rand = Tensor.rand
+zeros_like = Tensor.zeros_like
+ones_like = Tensor.ones_like
+
+
+def cat(tensors, axis=0):
+    """The tensors joined along an existing axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat needs at least one tensor, got none")
+    first = tensors[0] if isinstance(tensors[0], Tensor) else Tensor(tensors[0])
+    return mv.Cat.apply(*tensors, axis=rd.normalize_axis(axis, first.ndim)[0])
+
+
+def stack(tensors, axis=0):
+    """The tensors (all of one shape) stacked along a new axis."""
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack needs at least one tensor, got none")
+    shapes = {tuple(np.shape(t.data if isinstance(t, Tensor) else t)) for t in tensors}
+    if len(shapes) > 1:
+        raise ValueError(f"stack needs tensors of one shape, got shapes {sorted(shapes)}")
+    ndim = len(shapes.pop())
+    return mv.Stack.apply(*tensors, axis=rd.normalize_axis(axis, ndim + 1)[0])
+
+
+def where(cond, a, b):
+    """a where cond is true, else b (broadcast together); cond gets no gradient."""
+    cond = cond if isinstance(cond, Tensor) else Tensor(cond)
+    if cond.dtype != np.bool_:
+        cond = cond != 0
+    return ew.Where.apply(cond, a, b)
