@@ -81,7 +81,7 @@ class Function:
     __slots__ = ("inputs", "_output", "__dict__")
 
     formula = ""
-    saved = None
+    saved = None  # what forward keeps for backward beyond the inputs and the output
     attrs = {}  # the keyword attributes given to apply; read-only
 
     @property
@@ -180,23 +180,21 @@ def _common_inputs(inputs):
 
 
 _constants = {}  # (value, dtype, array type) -> constant Tensor; constants are never written to
+_FLOAT32, _INT64 = np.dtype(np.float32), np.dtype(np.int64)
 
 
 def _constant(value, like):
     """A Python number as a 0-d constant Tensor that does not widen the Tensor `like`
     (torch's rule: float32 * 0.5 stays float32; int64 * 0.5 is float32)."""
-    if not isinstance(like, Tensor):
-        like = Tensor(like)
-    if value.__class__ not in (float, int, bool):
-        return Tensor(value, device=backend.device_of(like.data))
-    like = like.data
-    kind = like.dtype.kind
-    if value.__class__ is float:
-        dtype = like.dtype if kind in "fc" else np.dtype(np.float32)
-    elif value.__class__ is int:
-        dtype = like.dtype if kind in "iufc" else np.dtype(np.int64)
-    else:
-        dtype = like.dtype
+    number_type = value.__class__
+    like = like.data if isinstance(like, Tensor) else Tensor(like).data
+    if number_type is not float and number_type is not int and number_type is not bool:
+        return Tensor(value, device=backend.device_of(like))  # arrays, lists, NumPy scalars
+    dtype = like.dtype
+    if number_type is float and dtype.kind not in "fc":
+        dtype = _FLOAT32
+    elif number_type is int and dtype.kind == "b":
+        dtype = _INT64
     key = (value, dtype, like.__class__)
     constant = _constants.get(key)
     if constant is None:
@@ -288,11 +286,12 @@ def run_backward(root, grad_root, retain_graph, create_graph):
             if not retain_graph:
                 fn.saved = FREED
             for t, grad in zip(fn.inputs, input_grads):
-                if grad is None or not t.requires_grad:
+                if grad is None:
                     continue
                 parent = t.grad_fn
                 if parent is None:
-                    t.grad = grad if t.grad is None else t.grad + grad
+                    if t.requires_grad:
+                        t.grad = grad if t.grad is None else t.grad + grad
                 elif parent not in grads:
                     grads[parent] = grad
                 elif create_graph:

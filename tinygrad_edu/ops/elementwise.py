@@ -12,7 +12,7 @@ from ..autograd import Function
 
 def unbroadcast(grad, shape):
     """Sum `grad` back to `shape`, undoing NumPy broadcasting (leading axes, then size-1 axes)."""
-    if grad.shape == shape:
+    if grad.data.shape == shape:
         return grad
     extra = grad.ndim - len(shape)
     stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
@@ -25,8 +25,8 @@ class BinaryFunction(Function):
     def backward(self, grad):
         a, b = self.inputs
         return (
-            unbroadcast(self.grad_a(grad, a, b), a.shape) if a.requires_grad else None,
-            unbroadcast(self.grad_b(grad, a, b), b.shape) if b.requires_grad else None,
+            unbroadcast(self.grad_a(grad, a, b), a.data.shape) if a.requires_grad else None,
+            unbroadcast(self.grad_b(grad, a, b), b.data.shape) if b.requires_grad else None,
         )
 
 
