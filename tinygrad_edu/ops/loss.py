@@ -1,0 +1,132 @@
+"""Fused losses: one node each, computed from logits (or probabilities) in one pass.
+
+CrossEntropy and BCEWithLogits work from logits through log-sum-exp, so they stay finite
+where softmax or sigmoid followed by a log would give log 0 = −inf; BinaryCrossEntropy
+clamps its logs at −100 as PyTorch does. Each reduces its per-sample losses itself
+(`reduction` is "mean", "sum" or "none"), so a whole loss is one node in a picture.
+Backward formulas are Tensor operations, so `create_graph=True` can differentiate them.
+"""
+
+import numpy as np
+
+from .. import autograd, backend
+from ..autograd import Function, is_grad_enabled
+
+
+def reduce_losses(losses, reduction):
+    """The per-sample losses (an array) reduced: their mean, their sum, or themselves ("none")."""
+    if reduction == "mean":
+        return losses.sum() / losses.size  # the same as losses.mean(), which costs several times more on small arrays
+    if reduction == "sum":
+        return losses.sum()
+    return losses
+
+
+def grad_share(grad, reduction, count, shape):
+    """The gradient that reaches each per-sample loss: grad / count for "mean", grad for
+    "sum", and for "none" grad itself, reshaped to `shape` so that it broadcasts. Works on
+    arrays and on Tensors alike."""
+    if reduction == "mean":
+        return grad * (1 / count)
+    if reduction == "sum":
+        return grad
+    return grad.reshape(shape)
+
+
+class CrossEntropy(Function):
+    """Cross-entropy of logits z (N, C) against class indices y (N,), the attr `target`:
+
+        lossᵢ = logsumexp(zᵢ) − zᵢ[yᵢ] = −ln softmax(zᵢ)[yᵢ]
+
+    reduced over the N samples. Forward computes the softmax once and keeps it in
+    `saved`: backward needs exactly those probabilities.
+    """
+
+    formula = "∂L/∂zᵢⱼ = (softmax(zᵢ)ⱼ − [j = yᵢ]) / N"
+
+    def forward(self, logits, target, reduction):
+        rows = backend.xp(logits).arange(len(target))
+        shifted = logits - logits.max(axis=1, keepdims=True)  # e^(z − max) cannot overflow
+        picked = shifted[rows, target]
+        probs = np.exp(shifted, out=shifted)  # in place: `shifted` is not needed any more
+        total = probs.sum(axis=1)
+        probs /= total[:, None]
+        self.saved = probs
+        return reduce_losses(np.log(total) - picked, reduction)
+
+    def backward(self, grad):
+        (logits,) = self.inputs
+        target, reduction = self.attrs["target"], self.attrs["reduction"]
+        n = len(target)
+        rows = backend.xp(logits.data).arange(n)
+        if is_grad_enabled():
+            # create_graph: the softmax must be recorded, so that this gradient can itself be differentiated
+            one_hot = backend.xp(logits.data).zeros_like(logits.data)
+            one_hot[rows, target] = 1
+            share = grad_share(grad, reduction, n, (n, 1))
+            return (logits.softmax(axis=1) - autograd.Tensor(one_hot)) * share
+        # the same formula on arrays, in one new array: p · share, then − share at each label
+        share = grad_share(grad.data, reduction, n, (n, 1))
+        grad_logits = self.saved * share
+        grad_logits[rows, target] -= share.reshape(-1)
+        return autograd.Tensor(grad_logits)
+
+
+class BCEWithLogits(Function):
+    """Binary cross-entropy of σ(z) against y, from the logits z (any shape, y alike):
+
+        loss = −[y ln σ(z) + (1 − y) ln(1 − σ(z))] = max(z, 0) − z·y + ln(1 + e^−|z|)
+
+    The right-hand form never takes e of a large positive number nor the log of 0.
+    """
+
+    formula = "∂L/∂z = σ(z) − y, ∂L/∂y = −z"
+
+    def forward(self, logits, target, reduction):
+        losses = np.abs(logits)
+        np.negative(losses, out=losses)  # in place, one array for the whole expression
+        np.exp(losses, out=losses)
+        np.log1p(losses, out=losses)
+        losses += np.maximum(logits, 0)
+        losses -= logits * target
+        return reduce_losses(losses, reduction)
+
+    def backward(self, grad):
+        logits, target = self.inputs
+        share = grad_share(grad, self.attrs["reduction"], logits.size, logits.shape)
+        return (
+            (logits.sigmoid() - target) * share if logits.requires_grad else None,
+            -logits * share if target.requires_grad else None,
+        )
+
+
+class BinaryCrossEntropy(Function):
+    """Binary cross-entropy of probabilities ŷ against y (both in [0, 1], one shape):
+
+        loss = −[y · max(ln ŷ, −100) + (1 − y) · max(ln(1 − ŷ), −100)]
+
+    The clamp at −100 (PyTorch's) keeps ŷ = 0 or 1 finite: the loss is then at most 100.
+    One node rather than log ops, so that the gradient at ŷ = 0 or 1 is finite too.
+    """
+
+    formula = "∂L/∂ŷ = (ŷ − y) / (ŷ(1 − ŷ)), ∂L/∂y = ln(1 − ŷ) − ln ŷ"
+
+    EPSILON = 1e-12  # PyTorch's floor for ŷ(1 − ŷ) in the gradient
+
+    def forward(self, y_hat, target, reduction):
+        with np.errstate(divide="ignore"):  # ln 0 = −inf is expected: the clamp makes it −100
+            log_y_hat = np.maximum(np.log(y_hat), -100)
+            log_one_minus = np.maximum(np.log1p(-y_hat), -100)
+        losses = (target - 1) * log_one_minus - target * log_y_hat
+        return reduce_losses(losses, reduction)
+
+    def backward(self, grad):
+        y_hat, target = self.inputs
+        share = grad_share(grad, self.attrs["reduction"], y_hat.size, y_hat.shape)
+        grad_y_hat = grad_target = None
+        if y_hat.requires_grad:
+            grad_y_hat = (y_hat - target) / (y_hat * (1 - y_hat)).clip(min=self.EPSILON) * share
+        if target.requires_grad:
+            with np.errstate(divide="ignore"):
+                grad_target = ((1 - y_hat).log().clip(min=-100) - y_hat.log().clip(min=-100)) * share
+        return grad_y_hat, grad_target
