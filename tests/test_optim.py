@@ -182,3 +182,21 @@ def test_bad_hyperparameters_are_value_errors(make, message):
 def test_non_tensor_params_are_a_type_error():
     with pytest.raises(TypeError, match="Tensors, got ndarray at position 0"):
         optim.SGD([np.zeros(3)], lr=0.1)
+
+
+@pytest.mark.oracle
+@pytest.mark.parametrize("name, config", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.1))])
+def test_scalar_parameters(torch, name, config):
+    """A one-number model y = w·x, as the first lessons write it: 0-d parameters work too."""
+    w = nn.Parameter(np.array(2.0))
+    w_t = torch.tensor(2.0, dtype=torch.float64, requires_grad=True)
+    opt, opt_t = getattr(optim, name)([w], **config), getattr(torch.optim, name)([w_t], **config)
+    x, y = np.array([1.0, 2.0, 3.0]), np.array([0.5, 1.0, 1.5])
+    for _ in range(5):
+        opt.zero_grad()
+        ((w * Tensor(x) - Tensor(y)) ** 2).mean().backward()
+        opt.step()
+        opt_t.zero_grad()
+        ((w_t * torch.from_numpy(x) - torch.from_numpy(y)) ** 2).mean().backward()
+        opt_t.step()
+        assert w.shape == () and w.item() == pytest.approx(w_t.item(), rel=1e-9)

@@ -141,16 +141,20 @@ class _MakesMarker:
         return os.mkdir, (self.marker,)
 
 
+def _assert_load_refused(path, marker, message):
+    model = _mlp(0)
+    before = _snapshot(model)
+    with pytest.raises(ValueError, match=message):
+        nn.load(model, path)
+    assert not marker.exists(), "nn.load ran code from the file"
+    _assert_unchanged(model, before)
+
+
 def test_load_refuses_a_pickle_file_without_unpickling_it(tmp_path):
     marker = tmp_path / "code_ran"
     path = tmp_path / "evil.npz"
     path.write_bytes(pickle.dumps({"0.weight": _MakesMarker(marker)}))
-    model = _mlp(0)
-    before = _snapshot(model)
-    with pytest.raises(ValueError, match="never unpickled"):
-        nn.load(model, path)
-    assert not marker.exists(), "nn.load ran code from a pickle"
-    _assert_unchanged(model, before)
+    _assert_load_refused(path, marker, "never unpickled")
     pickle.loads(path.read_bytes())  # the file really is dangerous: unpickling it runs the code
     assert marker.exists()
 
@@ -162,12 +166,7 @@ def test_load_refuses_object_arrays_without_unpickling_them(tmp_path):
     sd["0.bias"] = np.array([_MakesMarker(marker)] * 3, dtype=object)
     with open(path, "wb") as file:
         np.savez(file, **sd)  # np.savez pickles object arrays
-    model = _mlp(0)
-    before = _snapshot(model)
-    with pytest.raises(ValueError, match="'0.bias' is not a plain array"):
-        nn.load(model, path)
-    assert not marker.exists(), "nn.load ran code from an object array"
-    _assert_unchanged(model, before)
+    _assert_load_refused(path, marker, "'0.bias' is not a plain array")
     with np.load(path, allow_pickle=True) as archive:
         archive["0.bias"]
     assert marker.exists(), "the archive really is dangerous"

@@ -33,6 +33,17 @@ class Optimizer:
             raise ValueError("optimizer got the same parameter more than once: it would be updated twice per step")
         self.state = {}  # parameter -> its buffers, created at its first step
 
+    def _gradients(self, weight_decay):
+        """(parameter, gradient array) for each parameter that has a .grad, with the L2
+        term weight_decay · p added (a new array then: .grad itself is left as it is)."""
+        for p in self.params:
+            if p.grad is None:
+                continue
+            g = p.grad.data
+            if weight_decay != 0:
+                g = g + weight_decay * p.data
+            yield p, g
+
     def zero_grad(self):
         """Forget every parameter's gradient (sets .grad to None) before the next backward."""
         for p in self.params:
@@ -65,13 +76,8 @@ class SGD(Optimizer):
         self.nesterov = bool(nesterov)
 
     def step(self):
-        lr, momentum, weight_decay = self.lr, self.momentum, self.weight_decay
-        for p in self.params:
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            if weight_decay != 0:
-                g = g + weight_decay * p.data
+        lr, momentum = self.lr, self.momentum
+        for p, g in self._gradients(self.weight_decay):
             if momentum != 0:
                 buffer = self.state.get(p)
                 if buffer is None:
@@ -106,14 +112,9 @@ class Adam(Optimizer):
         self.betas = (float(betas[0]), float(betas[1]))
 
     def step(self):
-        lr, eps, weight_decay = self.lr, self.eps, self.weight_decay
+        lr, eps = self.lr, self.eps
         beta1, beta2 = self.betas
-        for p in self.params:
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            if weight_decay != 0:
-                g = g + weight_decay * p.data
+        for p, g in self._gradients(self.weight_decay):
             state = self.state.get(p)
             if state is None:
                 xp = backend.xp(p.data)
