@@ -65,10 +65,10 @@ class CrossEntropy(Function):
             one_hot[rows, target] = 1
             share = grad_share(grad, reduction, n, (n, 1))
             return (logits.softmax(axis=1) - autograd.Tensor(one_hot)) * share
-        # the same formula on arrays, in one new array: p · share, then − share at each label
-        share = grad_share(grad.data, reduction, n, (n, 1))
-        grad_logits = self.saved * share
-        grad_logits[rows, target] -= share.reshape(-1)
+        # the same formula on arrays, in one new array: p, − 1 at each label, × the share
+        grad_logits = self.saved.copy()
+        grad_logits[rows, target] -= 1
+        grad_logits *= grad_share(grad.data, reduction, n, (n, 1))
         return autograd.Tensor(grad_logits)
 
 
