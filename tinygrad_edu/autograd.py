@@ -281,7 +281,9 @@ def run_backward(root, grad_root, retain_graph, create_graph):
         grads = {root.grad_fn: grad_root}
         owned = set()  # Functions whose buffer in `grads` the engine allocated itself
         for fn in backward_order(root.grad_fn):
-            grad_out = grads.pop(fn)
+            grad_out = grads.pop(fn, None)
+            if grad_out is None:  # every consumer's gradient was None (e.g. through sign())
+                continue
             input_grads = input_gradients(fn, grad_out)
             if not retain_graph:
                 fn.saved = FREED
