@@ -1,6 +1,6 @@
 """tinygrad_edu: a reverse-mode autograd library on NumPy that teaches how neural networks learn."""
 
-from . import data, functional, nn, optim
+from . import data, functional, nn, optim, viz
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .backend import cuda
 from .gradcheck import gradcheck, gradgradcheck
@@ -21,9 +21,11 @@ from .tensor import (
     zeros,
     zeros_like,
 )
+from .viz import draw_graph
 
 __all__ = [
     "Tensor", "Function", "tensor", "zeros", "ones", "randn", "rand", "full", "eye", "zeros_like",
     "ones_like", "arange", "cat", "stack", "where", "manual_seed", "no_grad", "enable_grad",
-    "is_grad_enabled", "gradcheck", "gradgradcheck", "functional", "cuda", "nn", "optim", "data",
+    "is_grad_enabled", "gradcheck", "gradgradcheck", "functional", "cuda",
+    "viz", "draw_graph", "nn", "optim", "data",
 ]
