@@ -102,7 +102,9 @@ def parse_formula(text, names):
         raise FormulaError(f"cannot parse the formula {text!r:.80}: {error}") from None
     refused, unknown = [], []
     called = {id(node.func) for node in ast.walk(tree) if isinstance(node, ast.Call)}
-    in_reading_order = sorted(ast.walk(tree), key=lambda node: (getattr(node, "col_offset", -1), type(node).__name__))
+    in_reading_order = sorted(
+        ast.walk(tree), key=lambda node: (getattr(node, "lineno", 0), getattr(node, "col_offset", -1))
+    )
     for node in in_reading_order:
         problem = _refusal(node, names, id(node) in called)
         if problem == "unknown":
