@@ -104,9 +104,10 @@ def _input_and_target(input, target, name):
 
 def _check_probabilities(t, what, name):
     data = t.data
-    inside = (data >= 0) & (data <= 1)
-    if not bool(inside.all()):
-        raise ValueError(f"{name}: {what} must be probabilities in [0, 1], got {data[~inside].ravel()[:6].tolist()}")
+    # two reductions and no temporary arrays; written with >= and <= so that nan fails too
+    if data.size and not (data.min() >= 0 and data.max() <= 1):
+        outside = data[~((data >= 0) & (data <= 1))]
+        raise ValueError(f"{name}: {what} must be probabilities in [0, 1], got {outside.ravel()[:6].tolist()}")
 
 
 def _labels(target, scores, name):
