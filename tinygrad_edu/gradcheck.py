@@ -44,14 +44,15 @@ def _numerical_jacobians(fn, inputs, eps):
     with no_grad():
         for t in inputs:
             columns = []
-            flat = t.data.reshape(-1)  # a view: writing to it perturbs the input
             for k in range(t.size):
-                value = flat[k].item()
-                flat[k] = value + eps
+                # index the array itself: reshape(-1) of a non-contiguous array is a copy
+                element = np.unravel_index(k, t.shape)
+                value = t.data[element].item()
+                t.data[element] = value + eps
                 plus = fn(*inputs).numpy().astype(np.float64).ravel()
-                flat[k] = value - eps
+                t.data[element] = value - eps
                 minus = fn(*inputs).numpy().astype(np.float64).ravel()
-                flat[k] = value
+                t.data[element] = value
                 columns.append((plus - minus) / (2 * eps))
             jacobians.append(np.stack(columns, axis=1) if columns else np.zeros((0, 0)))
     return jacobians
@@ -83,10 +84,12 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
         bad = np.argwhere(~(np.abs(a - n) <= atol + rtol * np.abs(n)))
         if len(bad):
             row, column = bad[0]
+            # plain ints: NumPy 2 would print the indices as np.int64(0)
+            element = tuple(int(k) for k in np.unravel_index(column, t.shape))
+            output_element = tuple(int(k) for k in np.unravel_index(row, output.shape))
             message = (
                 f"gradcheck: Jacobian mismatch for input {i} (shape {t.shape}) at element "
-                f"{np.unravel_index(column, t.shape) if t.shape else ()} (output element "
-                f"{np.unravel_index(row, output.shape) if output.shape else ()}): "
+                f"{element} (output element {output_element}): "
                 f"analytic {a[row, column]:.8g}, numerical {n[row, column]:.8g} "
                 f"(tolerance atol={atol} + rtol={rtol}·|numerical|)"
             )

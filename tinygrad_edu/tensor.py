@@ -32,7 +32,7 @@ def _to_array(data, dtype, device, copy):
             array = np.array(data)
         except ValueError as error:
             raise TypeError(f"expected numbers or a nested list of numbers of one shape, got {data!r:.80}: {error}") from None
-        if array.dtype == np.float64:
+        if array.dtype == np.float64 and dtype is None:  # cast once: 0.1 as float64 must stay exact
             array = array.astype(np.float32)
     if array.dtype.kind not in "biufc":
         raise TypeError(f"expected numbers, got data of dtype {array.dtype}: {data!r:.60}")
@@ -97,14 +97,14 @@ class Tensor:
         return cls(xp.full(shape, value, dtype=dtype), requires_grad=requires_grad)
 
     @classmethod
-    def zeros_like(cls, t, dtype=None, requires_grad=False):
-        """Zeros of t's shape, dtype and device."""
-        return cls(backend.xp(t.data).zeros_like(t.data, dtype=dtype), requires_grad=requires_grad)
+    def zeros_like(cls, t, dtype=None, requires_grad=False, device=None):
+        """Zeros of t's shape, dtype and device (or the dtype and device given)."""
+        return cls(backend.xp(t.data).zeros_like(t.data, dtype=dtype), requires_grad=requires_grad, device=device)
 
     @classmethod
-    def ones_like(cls, t, dtype=None, requires_grad=False):
-        """Ones of t's shape, dtype and device."""
-        return cls(backend.xp(t.data).ones_like(t.data, dtype=dtype), requires_grad=requires_grad)
+    def ones_like(cls, t, dtype=None, requires_grad=False, device=None):
+        """Ones of t's shape, dtype and device (or the dtype and device given)."""
+        return cls(backend.xp(t.data).ones_like(t.data, dtype=dtype), requires_grad=requires_grad, device=device)
 
     @classmethod
     def eye(cls, n, m=None, dtype=None, device=None, requires_grad=False):
@@ -466,7 +466,8 @@ class Tensor:
 
     def permute(self, *axes):
         axes = _shape_arg(axes)
-        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)) or len(axes) != self.ndim:
+        in_range = all(-self.ndim <= a < self.ndim for a in axes)
+        if len(axes) != self.ndim or not in_range or sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
             raise ValueError(f"permute expects an order of all {self.ndim} axes, got {axes}")
         return mv.Permute.apply(self, axes=tuple(a % self.ndim for a in axes))
 
@@ -503,9 +504,11 @@ class Tensor:
         offset = len(shape) - self.ndim
         shape = tuple(self.shape[i - offset] if n == -1 else n for i, n in enumerate(shape))
         try:
-            np.broadcast_shapes(self.shape, shape)
+            fits = np.broadcast_shapes(self.shape, shape) == shape  # expanding never shrinks an axis
         except ValueError:
-            raise ValueError(f"cannot expand a tensor of shape {self.shape} to shape {shape}") from None
+            fits = False
+        if not fits:
+            raise ValueError(f"cannot expand a tensor of shape {self.shape} to shape {shape}")
         if shape == self.shape:
             return self
         return mv.Expand.apply(self, shape=shape)
