@@ -8,7 +8,6 @@ it in-process and check the numbers it printed.
 
 import argparse
 import importlib.util
-import os
 import sys
 from pathlib import Path
 
@@ -20,7 +19,6 @@ if importlib.util.find_spec("tinygrad_edu") is None:
     sys.path.insert(0, str(ROOT))
 
 # Figures are written to files, never shown in a window: the Agg backend needs no display.
-os.environ.setdefault("MPLBACKEND", "Agg")
 import matplotlib
 
 matplotlib.use("Agg")
