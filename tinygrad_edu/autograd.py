@@ -25,9 +25,14 @@ def is_grad_enabled():
 
 
 class _GradMode:
-    """A context manager and decorator that sets grad mode, restoring it afterwards."""
+    """A context manager and decorator (`@no_grad()` or `@no_grad`) that sets grad mode,
+    restoring it afterwards."""
 
     enabled = True
+
+    def __new__(cls, function=None):
+        mode = super().__new__(cls)
+        return mode if function is None else mode(function)
 
     def __enter__(self):
         global _grad_enabled
@@ -169,13 +174,11 @@ def _common_inputs(inputs):
         reference = Tensor(inputs[0])
     tensors = [t if isinstance(t, Tensor) else _constant(t, reference) for t in inputs]
     first = tensors[0].data
-    for t in tensors[1:]:
-        other = t.data
-        if other.__class__ is not first.__class__:
-            devices = ", ".join(f'"{backend.device_of(u.data)}"' for u in tensors)
-            raise ValueError(f"expected all tensors on one device, got tensors on {devices}")
-        if other.dtype is not first.dtype and other.dtype != first.dtype:
-            return _promote(tensors)
+    if any(t.data.__class__ is not first.__class__ for t in tensors):
+        devices = ", ".join(f'"{backend.device_of(t.data)}"' for t in tensors)
+        raise ValueError(f"expected all tensors on one device, got tensors on {devices}")
+    if any(t.data.dtype != first.dtype for t in tensors):
+        return _promote(tensors)
     return tensors
 
 

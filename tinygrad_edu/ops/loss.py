@@ -58,18 +58,13 @@ class CrossEntropy(Function):
         (logits,) = self.inputs
         target, reduction = self.attrs["target"], self.attrs["reduction"]
         n = len(target)
-        rows = backend.xp(logits.data).arange(n)
-        if is_grad_enabled():
-            # create_graph: the softmax must be recorded, so that this gradient can itself be differentiated
-            one_hot = backend.xp(logits.data).zeros_like(logits.data)
-            one_hot[rows, target] = 1
-            share = grad_share(grad, reduction, n, (n, 1))
-            return (logits.softmax(axis=1) - autograd.Tensor(one_hot)) * share
-        # the same formula on arrays, in one new array: p, − 1 at each label, × the share
-        grad_logits = self.saved.copy()
-        grad_logits[rows, target] -= 1
-        grad_logits *= grad_share(grad.data, reduction, n, (n, 1))
-        return autograd.Tensor(grad_logits)
+        xp = backend.xp(logits.data)
+        one_hot = xp.zeros_like(logits.data)
+        one_hot[xp.arange(n), target] = 1
+        # under create_graph the softmax is recorded, so that this gradient can be
+        # differentiated again; otherwise forward's probabilities serve as they are
+        probs = logits.softmax(axis=1) if is_grad_enabled() else autograd.Tensor(self.saved)
+        return (probs - autograd.Tensor(one_hot)) * grad_share(grad, reduction, n, (n, 1))
 
 
 class BCEWithLogits(Function):
