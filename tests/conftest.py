@@ -36,7 +36,8 @@ def dot():
     """The path of graphviz's dot program."""
     path = shutil.which("dot")
     if path is None:
-        _missing("graphviz's dot", "REQUIRE_DOT", "apt-get install graphviz, brew install graphviz or conda install graphviz")
+        hint = "apt-get install graphviz, brew install graphviz or conda install graphviz"
+        _missing("graphviz's dot", "REQUIRE_DOT", hint)
     return path
 
 

@@ -71,7 +71,8 @@ def test_unknown_device_is_a_value_error_naming_it_and_the_known_ones(make):
 
 def test_without_cupy_cuda_is_unavailable_and_asking_for_it_says_how_to_install(without_cupy):
     assert tg.cuda.is_available() is False
-    for make in (lambda: Tensor([1.0]).to("cuda"), lambda: Tensor([1.0], device="cuda"), lambda: tg.ones(3, device="cuda")):
+    asks = (lambda: Tensor([1.0]).to("cuda"), lambda: Tensor([1.0], device="cuda"), lambda: tg.ones(3, device="cuda"))
+    for make in asks:
         with pytest.raises(RuntimeError) as error:
             make()
         message = str(error.value)
@@ -85,7 +86,7 @@ def test_cupy_without_a_gpu_says_the_gpu_is_missing(cupy_without_gpu):
 
 
 def test_import_needs_numpy_alone():
-    code = "import sys, tinygrad_edu; assert 'cupy' not in sys.modules and 'graphviz' not in sys.modules, sorted(sys.modules)"
+    code = "import sys, tinygrad_edu; assert 'cupy' not in sys.modules and 'graphviz' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True)
 
 

@@ -73,7 +73,8 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True):
     inputs = _as_tuple(inputs)
     for i, t in enumerate(inputs):
         if t.requires_grad and t.dtype != np.float64:
-            warnings.warn(f"gradcheck input {i} is {t.dtype}: use float64, or rounding will swamp the check", stacklevel=2)
+            message = f"gradcheck input {i} is {t.dtype}: use float64, or rounding will swamp the check"
+            warnings.warn(message, stacklevel=2)
     output = fn(*inputs)
     analytic = _analytic_jacobians(output, inputs)
     numerical = _numerical_jacobians(fn, inputs, eps)

@@ -31,7 +31,9 @@ def _to_array(data, dtype, device, copy):
         try:
             array = np.array(data)
         except ValueError as error:
-            raise TypeError(f"expected numbers or a nested list of numbers of one shape, got {data!r:.80}: {error}") from None
+            raise TypeError(
+                f"expected numbers or a nested list of numbers of one shape, got {data!r:.80}: {error}"
+            ) from None
         if array.dtype == np.float64 and dtype is None:  # cast once: 0.1 as float64 must stay exact
             array = array.astype(np.float32)
     if array.dtype.kind not in "biufc":
@@ -275,7 +277,9 @@ class Tensor:
         `create_graph=True` records the backward pass so the gradients can be differentiated.
         """
         if not self.requires_grad:
-            raise RuntimeError("backward() of a tensor that does not require grad: no input of it has requires_grad=True")
+            raise RuntimeError(
+                "backward() of a tensor that does not require grad: no input of it has requires_grad=True"
+            )
         if gradient is None:
             if self.data.size != 1:
                 raise RuntimeError(
@@ -461,7 +465,9 @@ class Tensor:
         if shape == self.data.shape:
             return self
         if -1 not in shape and int(np.prod(shape)) != self.data.size:
-            raise ValueError(f"cannot reshape a tensor of shape {self.shape} ({self.data.size} elements) into shape {shape}")
+            raise ValueError(
+                f"cannot reshape a tensor of shape {self.shape} ({self.data.size} elements) into shape {shape}"
+            )
         return mv.Reshape.apply(self, shape=shape)
 
     def permute(self, *axes):

@@ -20,7 +20,9 @@ def normalize_axis(axis, ndim):
     result = []
     for a in axes:
         if not isinstance(a, (int, np.integer)) or not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(f"axis {a!r} is out of range for a tensor of {ndim} dimensions (expected -{ndim} to {ndim - 1})")
+            raise ValueError(
+                f"axis {a!r} is out of range for a tensor of {ndim} dimensions (expected -{ndim} to {ndim - 1})"
+            )
         result.append(int(a) % max(ndim, 1))
     if len(set(result)) != len(result):
         raise ValueError(f"axis {axis!r} names the same axis twice")
