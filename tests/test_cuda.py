@@ -14,6 +14,7 @@ import types
 
 import numpy as np
 import pytest
+from test_ops import CASES
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor, backend, nn, optim
@@ -121,6 +122,22 @@ def test_cuda_tensor_basics():
     on_cpu = tg.randn(5).numpy()
     tg.manual_seed(3)
     np.testing.assert_array_equal(tg.randn(5, device="cuda").numpy(), on_cpu)
+
+
+@needs_gpu
+@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+def test_every_op_of_the_table_on_cuda_equals_cpu(case):
+    """forward and backward (the gradient of ⟨out, G⟩ for a random G), float64, to 1e-9"""
+    results = {}
+    for device in ("cpu", "cuda"):
+        inputs = [Tensor(a, device=device, requires_grad=True) for a in case.arrays(seed=1)]
+        out = case.ours(*inputs)
+        weights = np.random.default_rng(2).standard_normal(out.shape)
+        out.backward(Tensor(weights, device=device))
+        assert out.device == device and all(t.grad.device == device for t in inputs)
+        results[device] = [out.numpy()] + [t.grad.numpy() for t in inputs]
+    for on_cuda, on_cpu in zip(results["cuda"], results["cpu"]):
+        np.testing.assert_allclose(on_cuda, on_cpu, rtol=1e-9, atol=1e-12)
 
 
 @needs_gpu

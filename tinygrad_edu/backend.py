@@ -99,3 +99,13 @@ def scalar(value, dtype, like):
         return np.array(value, dtype=dtype)
     # cupy.full launches a fill kernel; cupy.asarray of a host scalar would copy synchronously
     return _cupy.full((), value, dtype=dtype)
+
+
+def index_like(index, like):
+    """`index` with its arrays (NumPy arrays, lists) on the device of the array `like`:
+    CuPy indexes with CuPy arrays. On the CPU the index is returned as it is."""
+    if isinstance(like, np.ndarray):
+        return index
+    parts = index if isinstance(index, tuple) else (index,)
+    moved = tuple(_cupy.asarray(p) if isinstance(p, (np.ndarray, list)) else p for p in parts)
+    return moved if isinstance(index, tuple) else moved[0]

@@ -524,7 +524,7 @@ class Tensor:
             index = index.data
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, Tensor) else i for i in index)
-        return mv.GetItem.apply(self, index=index)
+        return mv.GetItem.apply(self, index=backend.index_like(index, self.data))
 
 
 def _float_dtype(dtype):
@@ -590,7 +590,9 @@ def stack(tensors, axis=0):
 
 def where(cond, a, b):
     """a where cond is true, else b (broadcast together); cond gets no gradient."""
-    cond = cond if isinstance(cond, Tensor) else Tensor(cond)
+    if not isinstance(cond, Tensor):  # plain data goes where the operands are
+        operand = a if isinstance(a, Tensor) else b
+        cond = Tensor(cond, device=operand.device if isinstance(operand, Tensor) else None)
     if cond.dtype != np.bool_:
         cond = cond != 0
     return ew.Where.apply(cond, a, b)
