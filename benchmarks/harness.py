@@ -185,7 +185,8 @@ def format_seconds(seconds):
 
 
 def format_bytes(n_bytes):
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+    """A size in binary units (1 MiB = 1024 KiB = 1,048,576 bytes)."""
+    for unit, scale in (("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
         if abs(n_bytes) >= scale:
             return f"{n_bytes / scale:.3g} {unit}"
     return f"{n_bytes:.0f} B"
