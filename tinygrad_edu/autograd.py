@@ -203,12 +203,7 @@ def _constant(value, like):
     if constant is None:
         if len(_constants) > 1024:
             _constants.clear()
-        constant = Tensor.__new__(Tensor)
-        constant.data = backend.scalar(value, dtype, like)
-        constant.grad = None
-        constant.grad_fn = None
-        constant.requires_grad = False
-        _constants[key] = constant
+        constant = _constants[key] = Tensor._wrap(backend.scalar(value, dtype, like))
     return constant
 
 
@@ -232,8 +227,10 @@ def result_type(arrays):
 
 
 def _promote(tensors):
-    dtype = result_type([t.data for t in tensors])
     # bool mixes with any dtype in NumPy without widening it, so it needs no cast
+    if len({t.data.dtype for t in tensors if t.data.dtype.kind != "b"}) <= 1:
+        return tensors
+    dtype = result_type([t.data for t in tensors])
     return [t if t.data.dtype == dtype or t.data.dtype.kind == "b" else t.astype(dtype) for t in tensors]
 
 

@@ -1,6 +1,8 @@
 """Tensor: an array (NumPy on "cpu", CuPy on "cuda"), its gradient, and its link into the
 computational graph. Every method is a thin call into an op of `ops/`."""
 
+import math
+
 import numpy as np
 
 from . import autograd, backend
@@ -15,7 +17,7 @@ def _shape_arg(shape):
     """A shape given as separate ints or as one tuple/list, as a tuple."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(int(n) for n in shape)
+    return tuple(map(int, shape))
 
 
 def _to_array(data, dtype, device, copy):
@@ -343,7 +345,17 @@ class Tensor:
     # comparisons: bool tensors that take no part in the graph
     def _compare(self, other, compare):
         other = other.data if isinstance(other, Tensor) else other
-        return Tensor(compare(self.data, other))
+        return Tensor._wrap(compare(self.data, other))
+
+    @staticmethod
+    def _wrap(array):
+        """A Tensor around an array the library made itself: no parsing, no copy."""
+        t = Tensor.__new__(Tensor)
+        t.data = np.asarray(array) if isinstance(array, np.generic) else array
+        t.grad = None
+        t.grad_fn = None
+        t.requires_grad = False
+        return t
 
     def __lt__(self, other):
         return self._compare(other, np.less)
@@ -365,7 +377,7 @@ class Tensor:
 
     def __invert__(self):
         """Logical not of a bool tensor (bitwise not of an integer one)."""
-        return Tensor(~self.data)
+        return Tensor._wrap(~self.data)
 
     def __and__(self, other):
         return self._compare(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)
@@ -461,28 +473,38 @@ class Tensor:
 
     # ------------------------------------------------------------------ movement
     def reshape(self, *shape):
+        """The same elements in a new shape; one axis may be -1 (inferred)."""
         shape = _shape_arg(shape)
+        if -1 in shape:  # resolve it first, so that an unchanged shape records no op
+            known = -math.prod(shape)
+            if shape.count(-1) == 1 and known > 0 and self.data.size % known == 0:
+                shape = tuple(self.data.size // known if n == -1 else n for n in shape)
         if shape == self.data.shape:
             return self
-        if -1 not in shape and int(np.prod(shape)) != self.data.size:
+        if math.prod(shape) != self.data.size or any(n < 0 for n in shape):
             raise ValueError(
                 f"cannot reshape a tensor of shape {self.shape} ({self.data.size} elements) into shape {shape}"
             )
         return mv.Reshape.apply(self, shape=shape)
 
     def permute(self, *axes):
+        """The axes reordered: out.shape[i] = self.shape[axes[i]]."""
+        ndim = self.data.ndim
         axes = _shape_arg(axes)
-        in_range = all(-self.ndim <= a < self.ndim for a in axes)
-        if len(axes) != self.ndim or not in_range or sorted(a % self.ndim for a in axes) != list(range(self.ndim)):
-            raise ValueError(f"permute expects an order of all {self.ndim} axes, got {axes}")
-        return mv.Permute.apply(self, axes=tuple(a % self.ndim for a in axes))
+        in_range = all(-ndim <= a < ndim for a in axes)
+        if len(axes) != ndim or not in_range or len({a % ndim for a in axes}) != ndim:
+            raise ValueError(f"permute expects an order of all {ndim} axes, got {axes}")
+        return mv.Permute.apply(self, axes=tuple(a % ndim for a in axes))
 
     def transpose(self, a0=-2, a1=-1):
         """Swap two axes (by default the last two, so a batch of matrices stays a batch)."""
-        axes = list(range(self.ndim))
-        i, j = rd.normalize_axis(a0, self.ndim)[0], rd.normalize_axis(a1, self.ndim)[0]
-        axes[i], axes[j] = axes[j], axes[i]
-        return self.permute(*axes)
+        ndim = self.data.ndim
+        if ndim == 2 and a0 % 2 != a1 % 2:  # a matrix: the common case, without the checks
+            return mv.Permute.apply(self, axes=(1, 0))
+        i, j = rd.normalize_axis(a0, ndim)[0], rd.normalize_axis(a1, ndim)[0]
+        axes = list(range(ndim))
+        axes[i], axes[j] = j, i
+        return mv.Permute.apply(self, axes=tuple(axes))
 
     def flatten(self, start=0):
         """Merge the axes from `start` on into one."""

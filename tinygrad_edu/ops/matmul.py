@@ -56,9 +56,14 @@ class Linear(Function):
     def backward(self, grad):
         x, weight = self.inputs[:2]
         grad_x = grad @ weight if x.requires_grad else None
-        grad_rows = grad.reshape((-1, grad.shape[-1]))  # every leading axis is a batch axis
-        grad_weight = grad_rows.transpose() @ x.reshape((-1, x.shape[-1])) if weight.requires_grad else None
+        grad_rows = _rows(grad)
+        grad_weight = grad_rows.transpose() @ _rows(x) if weight.requires_grad else None
         if len(self.inputs) == 2:
             return grad_x, grad_weight
         bias = self.inputs[2]
         return grad_x, grad_weight, grad_rows.sum(axis=0) if bias.requires_grad else None
+
+
+def _rows(t):
+    """t (..., n) as a matrix (rows, n): every leading axis is a batch axis."""
+    return t if t.ndim == 2 else t.reshape((-1, t.shape[-1]))

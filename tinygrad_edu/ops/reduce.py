@@ -7,6 +7,8 @@ first give the incoming gradient back the reduced axes (as size 1) so that it
 broadcasts against the input.
 """
 
+import math
+
 import numpy as np
 
 from ..autograd import Function
@@ -16,6 +18,8 @@ def normalize_axis(axis, ndim):
     """`axis` as a sorted tuple of non-negative ints; a bad axis is a ValueError."""
     if axis is None:
         return tuple(range(ndim))
+    if axis.__class__ is int and -ndim <= axis < ndim:  # the common case, without the checks below
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for a in axes:
@@ -42,7 +46,7 @@ class Reduction(Function):
     def count(self):
         """How many elements were reduced into each output element."""
         (x,) = self.inputs
-        return int(np.prod([x.shape[i] for i in self.attrs["axis"]]))
+        return math.prod(x.shape[i] for i in self.attrs["axis"])
 
 
 class Sum(Reduction):
