@@ -83,10 +83,9 @@ class Function:
     The class attribute `formula` is the local derivative as the maths writes it.
     """
 
-    __slots__ = ("inputs", "_output", "__dict__")
+    __slots__ = ("inputs", "saved", "_output", "__dict__")
 
     formula = ""
-    saved = None  # what forward keeps for backward beyond the inputs and the output
     attrs = {}  # the keyword attributes given to apply; read-only
 
     @property
@@ -121,6 +120,8 @@ class Function:
         input's dtype). Inputs of different dtypes are cast to `torch.result_type`'s
         choice first; inputs on different devices are a ValueError.
         """
+        fn = cls()
+        fn.saved = None  # what forward keeps for backward beyond the inputs and the output
         if len(inputs) == 2:  # the common case first: no loops, no lists
             a, b = inputs
             if not isinstance(b, Tensor):
@@ -133,7 +134,6 @@ class Function:
                 da, db = a.data, b.data
             inputs = (a, b)
             record = _grad_enabled and (a.requires_grad or b.requires_grad)
-            fn = cls()
             out = fn.forward(da, db, **attrs)
         elif len(inputs) == 1:
             (a,) = inputs
@@ -141,13 +141,11 @@ class Function:
                 a = Tensor(a)
                 inputs = (a,)
             record = _grad_enabled and a.requires_grad
-            fn = cls()
             out = fn.forward(a.data, **attrs)
         else:
             inputs = _common_inputs(inputs)
             a = inputs[0]
             record = _grad_enabled and any(t.requires_grad for t in inputs)
-            fn = cls()
             out = fn.forward(*[t.data for t in inputs], **attrs)
         if out.__class__ is not a.data.__class__ and not hasattr(out, "__cuda_array_interface__"):
             out = np.asarray(out)  # NumPy returns a scalar, not a 0-d array, for 0-d results
