@@ -6,9 +6,35 @@ create new arrays with `xp(array)`. CuPy is imported the first time a tensor goe
 "cuda", so `import tinygrad_edu` needs NumPy alone.
 """
 
+import ctypes
+import os
+
 import numpy as np
 
 DEVICES = ("cpu", "cuda")
+
+
+def _keep_freed_memory():
+    """Ask glibc's malloc to keep freed memory for reuse rather than give it back to the OS.
+
+    NumPy allocates every result with malloc. By default glibc maps each array over 128 KiB
+    fresh from the OS and returns freed memory at the top of its heap, so a training loop
+    that frees and re-creates the same arrays every step page-faults them back in, zeroed,
+    each time: a quarter of an MLP step at batch 2048. Arrays up to 32 MiB then come from
+    the heap, which keeps up to 256 MiB of freed memory. Other C libraries: nothing to do.
+    """
+    try:
+        if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
+            return
+        mallopt = ctypes.CDLL(None).mallopt
+    except (AttributeError, ValueError, OSError):
+        return
+    m_trim_threshold, m_mmap_threshold = -1, -3  # from glibc's malloc.h
+    mallopt(m_trim_threshold, 256 << 20)
+    mallopt(m_mmap_threshold, 32 << 20)
+
+
+_keep_freed_memory()
 
 _cupy = None  # the cupy module once a tensor has gone to "cuda"
 
