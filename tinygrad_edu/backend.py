@@ -135,3 +135,13 @@ def index_like(index, like):
     parts = index if isinstance(index, tuple) else (index,)
     moved = tuple(_cupy.asarray(p) if isinstance(p, (np.ndarray, list)) else p for p in parts)
     return moved if isinstance(index, tuple) else moved[0]
+
+
+def scatter_add(out, index, values):
+    """out[index] += values, adding where `index` repeats a place (NumPy's add.at)."""
+    if isinstance(out, np.ndarray):
+        np.add.at(out, index, values)
+    else:
+        import cupyx
+
+        cupyx.scatter_add(out, index, values)

@@ -75,7 +75,7 @@ class ScatterAdd(Function):
         if _is_basic(index):
             out[index] = values
         else:
-            backend.xp(values).add.at(out, index, values)
+            backend.scatter_add(out, index, values)
         return out
 
     def backward(self, grad):
