@@ -129,7 +129,8 @@ class Function:
             elif not isinstance(a, Tensor):
                 a = _constant(a, b)
             da, db = a.data, b.data
-            if da.dtype is not db.dtype or da.__class__ is not db.__class__:
+            # a bool mask (grad * (x > 0)) mixes with any dtype in NumPy without a cast
+            if (da.dtype is not db.dtype and db.dtype.kind != "b") or da.__class__ is not db.__class__:
                 a, b = _common_inputs((a, b))
                 da, db = a.data, b.data
             inputs = (a, b)

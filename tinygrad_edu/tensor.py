@@ -288,7 +288,7 @@ class Tensor:
                     f"backward() without a gradient needs a tensor with one element, got shape {self.shape}: "
                     "reduce it first (e.g. .sum()) or pass gradient= of the same shape"
                 )
-            gradient = Tensor.ones_like(self)
+            gradient = Tensor._wrap(backend.xp(self.data).ones_like(self.data))
         else:
             gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient, device=self.device)
             if gradient.shape != self.shape:

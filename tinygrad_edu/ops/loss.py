@@ -63,8 +63,8 @@ class CrossEntropy(Function):
         one_hot[xp.arange(n), target] = 1
         # under create_graph the softmax is recorded, so that this gradient can be
         # differentiated again; otherwise forward's probabilities serve as they are
-        probs = logits.softmax(axis=1) if is_grad_enabled() else autograd.Tensor(self.saved)
-        return (probs - autograd.Tensor(one_hot)) * grad_share(grad, reduction, n, (n, 1))
+        probs = logits.softmax(axis=1) if is_grad_enabled() else autograd.Tensor._wrap(self.saved)
+        return (probs - autograd.Tensor._wrap(one_hot)) * grad_share(grad, reduction, n, (n, 1))
 
 
 class BCEWithLogits(Function):
