@@ -78,22 +78,15 @@ class SGD(Optimizer):
     def step(self):
         lr, momentum = self.lr, self.momentum
         for p, g in self._gradients(self.weight_decay):
-            state = self.state.get(p)
-            if state is None:
-                # `update` holds lr · g: written in place each step, so that no parameter-sized
-                # temporary is allocated (and page-faulted in) per step
-                state = self.state[p] = {"update": backend.xp(p.data).empty_like(p.data)}
             if momentum != 0:
-                buffer = state.get("momentum_buffer")
+                buffer = self.state.get(p)
                 if buffer is None:
-                    buffer = state["momentum_buffer"] = g.copy()  # the first step takes g as it is, undampened
+                    buffer = self.state[p] = g.copy()  # the first step takes g as it is, undampened
                 else:
                     buffer *= momentum
                     buffer += g if self.dampening == 0 else (1 - self.dampening) * g
                 g = g + momentum * buffer if self.nesterov else buffer
-            update = state["update"]
-            backend.xp(g).multiply(g, lr, out=update)
-            p.data -= update
+            p.data -= lr * g
 
 
 class Adam(Optimizer):
