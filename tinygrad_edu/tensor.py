@@ -71,12 +71,6 @@ class Tensor:
 
     # ------------------------------------------------------------------ factories
     @classmethod
-    def _factory(cls, array, dtype, device, requires_grad):
-        if dtype is not None:
-            array = array.astype(dtype, copy=False)
-        return cls(backend.to_device(array, backend.check_device(device or "cpu")), requires_grad=requires_grad)
-
-    @classmethod
     def zeros(cls, *shape, dtype=None, device=None, requires_grad=False):
         """A tensor of zeros (float32 unless `dtype` says otherwise)."""
         return cls._filled(_shape_arg(shape), 0.0, dtype, device, requires_grad)
@@ -113,7 +107,7 @@ class Tensor:
     @classmethod
     def eye(cls, n, m=None, dtype=None, device=None, requires_grad=False):
         """The identity matrix, n × m (m defaults to n)."""
-        return cls._factory(np.eye(n, m, dtype=dtype or np.float32), None, device, requires_grad)
+        return cls(np.eye(n, m, dtype=dtype or np.float32), requires_grad, device=device)
 
     @classmethod
     def arange(cls, start, stop=None, step=1, dtype=None, device=None, requires_grad=False):
@@ -123,19 +117,19 @@ class Tensor:
         array = np.arange(start, stop, step)
         if dtype is None and array.dtype == np.float64:
             dtype = np.float32
-        return cls._factory(array, dtype, device, requires_grad)
+        return cls(array, requires_grad, dtype, device)
 
     @classmethod
     def randn(cls, *shape, dtype=None, device=None, requires_grad=False):
         """Samples of the standard normal distribution N(0, 1), from tg.manual_seed's generator."""
         array = generator().standard_normal(_shape_arg(shape), dtype=_float_dtype(dtype))
-        return cls._factory(array, dtype, device, requires_grad)
+        return cls(array, requires_grad, dtype, device)
 
     @classmethod
     def rand(cls, *shape, dtype=None, device=None, requires_grad=False):
         """Samples of the uniform distribution on [0, 1), from tg.manual_seed's generator."""
         array = generator().random(_shape_arg(shape), dtype=_float_dtype(dtype))
-        return cls._factory(array, dtype, device, requires_grad)
+        return cls(array, requires_grad, dtype, device)
 
     # ------------------------------------------------------------------ properties
     @property
