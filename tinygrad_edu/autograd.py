@@ -146,8 +146,13 @@ class Function:
         else:
             inputs = _common_inputs(inputs)
             a = inputs[0]
-            record = _grad_enabled and any(t.requires_grad for t in inputs)
-            out = fn.forward(*[t.data for t in inputs], **attrs)
+            arrays = []
+            record = False
+            for t in inputs:
+                arrays.append(t.data)
+                record = record or t.requires_grad
+            record = record and _grad_enabled
+            out = fn.forward(*arrays, **attrs)
         if out.__class__ is not a.data.__class__ and not hasattr(out, "__cuda_array_interface__"):
             out = np.asarray(out)  # NumPy returns a scalar, not a 0-d array, for 0-d results
         result = Tensor.__new__(Tensor)
@@ -168,6 +173,14 @@ class Function:
 
 def _common_inputs(inputs):
     """Tensors of one device and one dtype: numbers become constants, dtypes are promoted."""
+    first = inputs[0]
+    if isinstance(first, Tensor):  # the common case first: Tensors that already agree
+        array_type, dtype = first.data.__class__, first.data.dtype
+        for t in inputs:
+            if not isinstance(t, Tensor) or t.data.__class__ is not array_type or t.data.dtype is not dtype:
+                break
+        else:
+            return inputs
     reference = next((t for t in inputs if isinstance(t, Tensor)), None)
     if reference is None:
         reference = Tensor(inputs[0])

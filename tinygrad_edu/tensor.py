@@ -282,7 +282,7 @@ class Tensor:
                     f"backward() without a gradient needs a tensor with one element, got shape {self.shape}: "
                     "reduce it first (e.g. .sum()) or pass gradient= of the same shape"
                 )
-            gradient = Tensor._wrap(backend.xp(self.data).ones_like(self.data))
+            gradient = Tensor._wrap(backend.xp(self.data).ones(self.data.shape, self.data.dtype))
         else:
             gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient, device=self.device)
             if gradient.shape != self.shape:
@@ -430,7 +430,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ reductions
     def _reduce(self, op, axis, keepdims, **attrs):
-        return op.apply(self, axis=rd.normalize_axis(axis, self.ndim), keepdims=keepdims, **attrs)
+        return op.apply(self, axis=rd.normalize_axis(axis, self.data.ndim), keepdims=keepdims, **attrs)
 
     def sum(self, axis=None, keepdims=False):
         return self._reduce(rd.Sum, axis, keepdims)

@@ -33,7 +33,8 @@ class Linear(Module):
     def forward(self, x):
         if not isinstance(x, Tensor):
             x = Tensor(x)
-        if x.ndim == 0 or x.shape[-1] != self.in_features:
+        shape = x.data.shape
+        if not shape or shape[-1] != self.in_features:
             raise ValueError(
                 f"Linear(in_features={self.in_features}) expects input of shape (..., {self.in_features}), "
                 f"got {x.shape}; weight shape {self.weight.shape}"

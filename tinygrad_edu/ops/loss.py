@@ -59,7 +59,7 @@ class CrossEntropy(Function):
         target, reduction = self.attrs["target"], self.attrs["reduction"]
         n = len(target)
         xp = backend.xp(logits.data)
-        one_hot = xp.zeros_like(logits.data)
+        one_hot = xp.zeros(logits.data.shape, logits.data.dtype)
         one_hot[xp.arange(n), target] = 1
         # under create_graph the softmax is recorded, so that this gradient can be
         # differentiated again; otherwise forward's probabilities serve as they are

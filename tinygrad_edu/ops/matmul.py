@@ -23,8 +23,11 @@ class MatMul(Function):
     formula = "∂/∂A = G Bᵀ, ∂/∂B = Aᵀ G"
 
     def forward(self, a, b):
-        check_matmul_shapes(a.shape, b.shape)
-        return a @ b
+        try:
+            return a @ b
+        except ValueError:
+            check_matmul_shapes(a.shape, b.shape)  # NumPy's message names no shapes: ours does
+            raise
 
     def backward(self, grad):
         a, b = self.inputs
@@ -47,23 +50,21 @@ class Linear(Function):
     formula = "∂/∂x = G W, ∂/∂W = Gᵀ x, ∂/∂b = Σ G"
 
     def forward(self, x, weight, bias=None):
-        check_matmul_shapes(x.shape, weight.shape[::-1])
-        out = x @ weight.T
+        try:
+            out = x @ weight.T
+        except ValueError:
+            check_matmul_shapes(x.shape, weight.shape[::-1])
+            raise
         if bias is not None:
             out += bias
         return out
 
     def backward(self, grad):
-        x, weight = self.inputs[:2]
+        x, weight, *bias = self.inputs
         grad_x = grad @ weight if x.requires_grad else None
-        grad_rows = _rows(grad)
-        grad_weight = grad_rows.transpose() @ _rows(x) if weight.requires_grad else None
-        if len(self.inputs) == 2:
+        if grad.data.ndim != 2:  # every leading axis is a batch axis: (..., n) as (rows, n)
+            grad, x = grad.reshape((-1, grad.shape[-1])), x.reshape((-1, x.shape[-1]))
+        grad_weight = grad.transpose() @ x if weight.requires_grad else None
+        if not bias:
             return grad_x, grad_weight
-        bias = self.inputs[2]
-        return grad_x, grad_weight, grad_rows.sum(axis=0) if bias.requires_grad else None
-
-
-def _rows(t):
-    """t (..., n) as a matrix (rows, n): every leading axis is a batch axis."""
-    return t if t.ndim == 2 else t.reshape((-1, t.shape[-1]))
+        return grad_x, grad_weight, grad.sum(axis=0) if bias[0].requires_grad else None
