@@ -126,7 +126,7 @@ def _labels(target, scores, name):
             f"{name}: class indices must lie in [0, {classes - 1}] for C = {classes} classes, "
             f"got values from {int(labels.min())} to {int(labels.max())}"
         )
-    return backend.to_device(labels, backend.device_of(scores.data))
+    return labels if labels.__class__ is scores.data.__class__ else backend.to_device(labels, scores.device)
 
 
 def _check_scores(scores, name, what):
@@ -195,7 +195,7 @@ def cross_entropy(logits, target, *, reduction="mean"):
     """
     check_reduction(reduction)
     logits = _check_scores(logits, "cross_entropy", "logits")
-    if np.ndim(target.data if isinstance(target, Tensor) else target) == 2:
+    if (target.data.ndim if isinstance(target, Tensor) else np.ndim(target)) == 2:
         logits, target = _input_and_target(logits, target, "cross_entropy")
         return _reduce(-(target * logits.log_softmax(axis=1)).sum(axis=1), reduction)
     labels = _labels(target, logits, "cross_entropy")

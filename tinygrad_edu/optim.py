@@ -34,15 +34,14 @@ class Optimizer:
         self.state = {}  # parameter -> its buffers, created at its first step
 
     def _gradients(self, weight_decay):
-        """(parameter, gradient array) for each parameter that has a .grad, with the L2
+        """[(parameter, gradient array)] for each parameter that has a .grad, with the L2
         term weight_decay · p added (a new array then: .grad itself is left as it is)."""
+        pairs = []
         for p in self.params:
-            if p.grad is None:
-                continue
-            g = p.grad.data
-            if weight_decay != 0:
-                g = g + weight_decay * p.data
-            yield p, g
+            if p.grad is not None:
+                g = p.grad.data
+                pairs.append((p, g if weight_decay == 0 else g + weight_decay * p.data))
+        return pairs
 
     def zero_grad(self):
         """Forget every parameter's gradient (sets .grad to None) before the next backward."""

@@ -282,7 +282,7 @@ class Tensor:
                     f"backward() without a gradient needs a tensor with one element, got shape {self.shape}: "
                     "reduce it first (e.g. .sum()) or pass gradient= of the same shape"
                 )
-            gradient = Tensor._wrap(backend.xp(self.data).ones(self.data.shape, self.data.dtype))
+            gradient = Tensor._wrap(backend.scalar(1, self.data.dtype, self.data).reshape(self.data.shape))
         else:
             gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient, device=self.device)
             if gradient.shape != self.shape:
@@ -433,7 +433,7 @@ class Tensor:
         return op.apply(self, axis=rd.normalize_axis(axis, self.data.ndim), keepdims=keepdims, **attrs)
 
     def sum(self, axis=None, keepdims=False):
-        return self._reduce(rd.Sum, axis, keepdims)
+        return rd.Sum.apply(self, axis=rd.normalize_axis(axis, self.data.ndim), keepdims=keepdims)
 
     def mean(self, axis=None, keepdims=False):
         return self._reduce(rd.Mean, axis, keepdims)
