@@ -44,7 +44,7 @@ def _class_indices(labels, what):
             raise ValueError(f"{what} must be whole numbers (class indices), got {array.ravel()[:6].tolist()}")
     elif array.dtype.kind not in "iu":
         raise ValueError(f"{what} must be integer class indices, got dtype {array.dtype}")
-    return array.astype(np.int64, copy=False)
+    return array if array.dtype == np.int64 else array.astype(np.int64)
 
 
 def one_hot(labels, num_classes=-1):
@@ -208,7 +208,7 @@ def nll_loss(log_probs, target, *, reduction="mean"):
     check_reduction(reduction)
     log_probs = _check_scores(log_probs, "nll_loss", "log-probabilities")
     labels = _labels(target, log_probs, "nll_loss")
-    rows = backend.xp(labels).arange(len(labels))
+    rows = fused.row_indices(len(labels), labels)
     return _reduce(-log_probs[rows, labels], reduction)
 
 

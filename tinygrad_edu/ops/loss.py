@@ -22,6 +22,23 @@ def reduce_losses(losses, reduction):
     return losses
 
 
+_ROWS = {}  # (n, array type) -> 0, 1, …, n − 1; never written
+
+
+def row_indices(n, like):
+    """The row numbers 0, 1, …, n − 1 on the device of the array `like`, as fancy indexing
+    pairs them with class indices. Kept: a training loop asks for the same n every step."""
+    key = (n, like.__class__)
+    rows = _ROWS.get(key)
+    if rows is None:
+        if len(_ROWS) > 64:
+            _ROWS.clear()
+        rows = _ROWS[key] = backend.xp(like).arange(n)
+        if isinstance(rows, np.ndarray):
+            rows.flags.writeable = False
+    return rows
+
+
 def grad_share(grad, reduction, count, shape):
     """The gradient that reaches each per-sample loss: grad / count for "mean", grad for
     "sum", and for "none" grad itself, reshaped to `shape` so that it broadcasts. Works on
@@ -38,19 +55,20 @@ class CrossEntropy(Function):
 
         lossᵢ = logsumexp(zᵢ) − zᵢ[yᵢ] = −ln softmax(zᵢ)[yᵢ]
 
-    reduced over the N samples. Forward computes the softmax once and keeps it in
-    `saved`: backward needs exactly those probabilities.
+    reduced over the N samples. Forward computes the softmax once and keeps
+    softmax(z) − onehot(y) in `saved`: the gradient, up to its scale.
     """
 
     formula = "∂L/∂zᵢⱼ = (softmax(zᵢ)ⱼ − [j = yᵢ]) / N"
 
     def forward(self, logits, target, reduction):
-        rows = backend.xp(logits).arange(len(target))
+        rows = row_indices(len(target), logits)
         shifted = logits - logits.max(axis=1, keepdims=True)  # e^(z − max) cannot overflow
         picked = shifted[rows, target]
         probs = np.exp(shifted, out=shifted)  # in place: `shifted` is not needed any more
         total = probs.sum(axis=1)
         probs /= total[:, None]
+        probs[rows, target] -= 1  # in place: the probabilities themselves are not needed again
         self.saved = probs
         return reduce_losses(np.log(total) - picked, reduction)
 
@@ -58,13 +76,13 @@ class CrossEntropy(Function):
         (logits,) = self.inputs
         target, reduction = self.attrs["target"], self.attrs["reduction"]
         n = len(target)
-        xp = backend.xp(logits.data)
-        one_hot = xp.zeros(logits.data.shape, logits.data.dtype)
-        one_hot[xp.arange(n), target] = 1
-        # under create_graph the softmax is recorded, so that this gradient can be
-        # differentiated again; otherwise forward's probabilities serve as they are
-        probs = logits.softmax(axis=1) if is_grad_enabled() else autograd.Tensor._wrap(self.saved)
-        return (probs - autograd.Tensor._wrap(one_hot)) * grad_share(grad, reduction, n, (n, 1))
+        if is_grad_enabled():  # create_graph: the softmax is recorded, so that this gradient can be differentiated
+            one_hot = backend.xp(logits.data).zeros(logits.shape, logits.dtype)
+            one_hot[row_indices(n, one_hot), target] = 1
+            error = logits.softmax(axis=1) - autograd.Tensor._wrap(one_hot)
+        else:  # forward's softmax(z) − onehot(y)
+            error = autograd.Tensor._wrap(self.saved)
+        return error * grad_share(grad, reduction, n, (n, 1))
 
 
 class BCEWithLogits(Function):
