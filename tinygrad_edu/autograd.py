@@ -194,7 +194,7 @@ def _common_inputs(inputs):
     return tensors
 
 
-_constants = {}  # (value, dtype, array type) -> constant Tensor; constants are never written to
+_constants = {}  # (value, dtype, array type) -> constant Tensor; read-only, as nothing may write to one
 _FLOAT32, _INT64 = np.dtype(np.float32), np.dtype(np.int64)
 
 
@@ -215,7 +215,10 @@ def _constant(value, like):
     if constant is None:
         if len(_constants) > 1024:
             _constants.clear()
-        constant = _constants[key] = Tensor._wrap(backend.scalar(value, dtype, like))
+        array = backend.scalar(value, dtype, like)
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+        constant = _constants[key] = Tensor._wrap(array)
     return constant
 
 
