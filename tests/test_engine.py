@@ -150,6 +150,18 @@ def test_backward_of_a_leaf_sets_its_own_grad():
     np.testing.assert_allclose(x.grad.numpy(), [4.0, 5.0])
 
 
+def test_the_seed_gradient_is_an_array_of_its_own():
+    """d(a + b)/da is the seed 1 itself, so it becomes a.grad: a new array each backward,
+    never one of the cached constants (which are read-only)."""
+    a, b = leaf(2.0), leaf(3.0)
+    (a + b).backward()
+    assert a.grad.data.flags.writeable
+    seed = a.grad.data
+    (a * 1.0 + b).backward()
+    assert a.grad.item() == 2.0 and b.grad.item() == 2.0
+    assert seed == 1.0, "the first seed is unchanged by the second backward"
+
+
 def test_float32_leaf_gets_a_float32_gradient():
     x = Tensor([1.0, 2.0], requires_grad=True)
     (x * 0.5 + x.sigmoid()).sum().backward()
