@@ -282,7 +282,8 @@ class Tensor:
                     f"backward() without a gradient needs a tensor with one element, got shape {self.shape}: "
                     "reduce it first (e.g. .sum()) or pass gradient= of the same shape"
                 )
-            gradient = Tensor._wrap(backend.scalar(1, self.data.dtype, self.data).reshape(self.data.shape))
+            one = backend.scalar(1, self.data.dtype, self.data)
+            gradient = Tensor._wrap(one.reshape(self.data.shape) if self.data.ndim else one)
         else:
             gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient, device=self.device)
             if gradient.shape != self.shape:
