@@ -7,6 +7,7 @@ and `grad_b`; the shared `backward` computes only those an input needs.
 
 import numpy as np
 
+from .. import autograd
 from ..autograd import Function
 
 
@@ -259,16 +260,16 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    """max(x, 0); the gradient at 0 is 0, as in PyTorch."""
+    """max(x, 0); the gradient at 0 is 0, as in PyTorch. Forward keeps the mask [x > 0]."""
 
     formula = "relu'(x) = [x > 0]"
 
     def forward(self, x):
+        self.saved = x > 0
         return np.maximum(x, 0)
 
     def backward(self, grad):
-        (x,) = self.inputs
-        return grad * (x > 0)
+        return grad * autograd.Tensor._wrap(self.saved)
 
 
 class Step(Function):
