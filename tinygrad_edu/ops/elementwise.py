@@ -260,7 +260,8 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    """max(x, 0); the gradient at 0 is 0, as in PyTorch. Forward keeps the mask [x > 0]."""
+    """max(x, 0); the gradient at 0 is 0, as in PyTorch. Forward keeps the mask [x > 0],
+    made while x is still in the cache, so that backward is one product."""
 
     formula = "relu'(x) = [x > 0]"
 
