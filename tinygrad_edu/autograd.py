@@ -215,10 +215,7 @@ def _constant(value, like):
     if constant is None:
         if len(_constants) > 1024:
             _constants.clear()
-        array = backend.scalar(value, dtype, like)
-        if isinstance(array, np.ndarray):
-            array.flags.writeable = False
-        constant = _constants[key] = Tensor._wrap(array)
+        constant = _constants[key] = Tensor._wrap(backend.read_only(backend.scalar(value, dtype, like)))
     return constant
 
 
@@ -280,16 +277,12 @@ def backward_order(root_fn):
 def input_gradients(fn, grad_out):
     """`fn.backward(grad_out)` as a tuple with one entry per input."""
     if fn.saved is FREED:
-        raise _freed_error(fn)
+        raise RuntimeError(
+            f"trying to backward through the graph a second time: {fn.name}'s saved values "
+            "were freed by the first backward; call backward(retain_graph=True) the first time"
+        )
     grads = fn.backward(grad_out)
     return grads if grads.__class__ is tuple else (grads,)
-
-
-def _freed_error(fn):
-    return RuntimeError(
-        f"trying to backward through the graph a second time: {fn.name}'s saved values "
-        "were freed by the first backward; call backward(retain_graph=True) the first time"
-    )
 
 
 def run_backward(root, grad_root, retain_graph, create_graph):
@@ -303,12 +296,7 @@ def run_backward(root, grad_root, retain_graph, create_graph):
             grad_out = grads.pop(fn, None)
             if grad_out is None:  # every consumer's gradient was None (e.g. through sign())
                 continue
-            # input_gradients(fn, grad_out), written out: this loop is the hottest in backward
-            if fn.saved is FREED:
-                raise _freed_error(fn)
-            input_grads = fn.backward(grad_out)
-            if input_grads.__class__ is not tuple:
-                input_grads = (input_grads,)
+            input_grads = input_gradients(fn, grad_out)
             if not retain_graph:
                 fn.saved = FREED
             for t, grad in zip(fn.inputs, input_grads):

@@ -119,6 +119,14 @@ def to_numpy(array):
     return array if isinstance(array, np.ndarray) else array.get()
 
 
+def read_only(array):
+    """`array`, marked read-only where the array type allows it (NumPy; CuPy has no flag):
+    for arrays the library caches and shares."""
+    if isinstance(array, np.ndarray):
+        array.flags.writeable = False
+    return array
+
+
 def scalar(value, dtype, like):
     """A 0-d array holding `value`, of `dtype`, on the device of `like`."""
     if isinstance(like, np.ndarray):

@@ -126,7 +126,7 @@ def _labels(target, scores, name):
             f"{name}: class indices must lie in [0, {classes - 1}] for C = {classes} classes, "
             f"got values from {int(labels.min())} to {int(labels.max())}"
         )
-    return labels if labels.__class__ is scores.data.__class__ else backend.to_device(labels, scores.device)
+    return backend.to_device(labels, scores.device)
 
 
 def _check_scores(scores, name, what):

@@ -434,7 +434,7 @@ class Tensor:
         return op.apply(self, axis=rd.normalize_axis(axis, self.data.ndim), keepdims=keepdims, **attrs)
 
     def sum(self, axis=None, keepdims=False):
-        return rd.Sum.apply(self, axis=rd.normalize_axis(axis, self.data.ndim), keepdims=keepdims)
+        return self._reduce(rd.Sum, axis, keepdims)
 
     def mean(self, axis=None, keepdims=False):
         return self._reduce(rd.Mean, axis, keepdims)

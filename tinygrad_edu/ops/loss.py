@@ -33,9 +33,7 @@ def row_indices(n, like):
     if rows is None:
         if len(_ROWS) > 64:
             _ROWS.clear()
-        rows = _ROWS[key] = backend.xp(like).arange(n)
-        if isinstance(rows, np.ndarray):
-            rows.flags.writeable = False
+        rows = _ROWS[key] = backend.read_only(backend.xp(like).arange(n))
     return rows
 
 

@@ -61,10 +61,14 @@ class Linear(Function):
 
     def backward(self, grad):
         x, weight, *bias = self.inputs
-        grad_rows = grad if grad.data.ndim == 2 else grad.reshape((-1, grad.shape[-1]))  # batch axes as rows
+        grad_rows = _rows(grad)
         # the bias's sum first, while the incoming gradient is still in the cache
         grad_bias = grad_rows.sum(axis=0) if bias and bias[0].requires_grad else None
         grad_x = grad @ weight if x.requires_grad else None
-        x_rows = x if x.data.ndim == 2 else x.reshape((-1, x.shape[-1]))
-        grad_weight = grad_rows.transpose() @ x_rows if weight.requires_grad else None
+        grad_weight = grad_rows.transpose() @ _rows(x) if weight.requires_grad else None
         return (grad_x, grad_weight, grad_bias) if bias else (grad_x, grad_weight)
+
+
+def _rows(t):
+    """t (..., n) as a matrix (rows, n): every leading axis is a batch axis."""
+    return t if t.data.ndim == 2 else t.reshape((-1, t.shape[-1]))
