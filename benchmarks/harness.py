@@ -1,8 +1,12 @@
 """How every figure is measured, and how the table is written.
 
-- NumPy-based contenders (hand-written NumPy, tinygrad_edu) are timed in turns, call by
-  call, in one process (`interleaved`): a slow spell of the machine hits every contender
-  alike, so their ratio stays fair.
+- NumPy-based contenders (hand-written NumPy, tinygrad_edu) are timed in turns in one
+  process (`interleaved`): a slow spell of the machine hits every contender alike, so
+  their ratio stays fair. A turn is a short run of calls, and its first call is not
+  timed: it refills the caches that the other contender's calls have just evicted, a
+  cost that a training loop, where each step follows a step of the same model, never
+  pays. Strict call-by-call turns would charge it to every call, most to the contender
+  with the most Python code.
 - PyTorch is timed in a block of its own, with hand-written NumPy measured just before
   and after (`torch_block`): torch's worker threads keep spinning after each call and
   would slow a NumPy call that ran in between.
@@ -34,6 +38,9 @@ TORCH = "PyTorch"
 
 # how long torch's worker threads may spin after its last call before NumPy is timed again
 TORCH_SETTLE_S = 0.5
+
+# calls in one contender's turn; the first refills the caches and is not timed
+RUN = 4
 
 
 # ---------------------------------------------------------------------- configuration
@@ -87,25 +94,28 @@ def _clock(step):
     return time.perf_counter() - start
 
 
-def interleaved(steps, repeats, warmup):
-    """Time each step of `steps` (name -> callable) in turns, one call each per round,
-    the order rotating every round; returns name -> Timing."""
+def interleaved(steps, repeats, warmup, run=RUN):
+    """Time each step of `steps` (name -> callable) in turns, the order rotating every
+    round: a turn is `run` calls in a row, the first of them untimed (it refills the
+    caches after the other steps). Returns name -> Timing of `repeats` calls each."""
     names = list(steps)
     for _ in range(warmup):
         for name in names:
             steps[name]()
     gc.collect()
     samples = {name: [] for name in names}
-    for r in range(repeats):
+    for r in range(-(-repeats // (run - 1))):
         shift = r % len(names)
         for name in names[shift:] + names[:shift]:
-            samples[name].append(_clock(steps[name]))
-    return {name: Timing(samples[name]) for name in names}
+            step = steps[name]
+            step()
+            samples[name] += [_clock(step) for _ in range(run - 1)]
+    return {name: Timing(samples[name][:repeats]) for name in names}
 
 
 def timed(step, repeats, warmup):
     """Time one step on its own: a median over `repeats` calls after `warmup` calls."""
-    return interleaved({"step": step}, repeats, warmup)["step"]
+    return interleaved({"step": step}, repeats, warmup, run=repeats + 1)["step"]  # one turn: nothing evicts it
 
 
 def torch_block(numpy_step, torch_step, repeats, warmup):

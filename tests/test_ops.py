@@ -438,3 +438,16 @@ def test_gradients_at_kinks_follow_pytorch(name, torch):
     ours(x).sum().backward()
     theirs(torch, x_torch).sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), x_torch.grad.numpy(), err_msg=name)
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (2, 5), (3, 1, 5)])
+def test_relu_keeps_infinities_nan_and_shape(shape):
+    """relu(−inf) = 0, relu(inf) = inf, relu(nan) = nan, on every shape (a 0-d input too)."""
+    values = np.resize(np.array([-np.inf, np.inf, np.nan, 0.0, -2.5], np.float32), shape)
+    x = Tensor(values, requires_grad=True)
+    y = x.relu()
+    expected = np.where(np.isnan(values), np.nan, np.where(values > 0, values, 0)).astype(np.float32)
+    assert y.shape == shape and y.dtype == np.float32
+    np.testing.assert_array_equal(y.numpy(), expected)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), (values > 0).astype(np.float32))
