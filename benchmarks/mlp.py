@@ -19,7 +19,7 @@ BATCHES = (32, 256, 2048)
 QUICK_BATCHES = (32, 256)
 ACTIVATIONS = ("ReLU", "Sigmoid")
 LR = 0.01
-REPEATS = {32: 200, 256: 100, 2048: 40}  # sub-second steps: at least 30 each
+REPEATS = {32: 300, 256: 300, 2048: 60}  # sub-second steps: at least 30 each; more where a step is short
 MAX_RATIO = {32: 1.5, 256: 1.10, 2048: 1.10}
 
 NOTE = (
