@@ -23,8 +23,9 @@ backward, update) in the same run. NumPy-based contenders are timed in turns in 
 process; a turn is four calls in a row, and the first of them, which refills the caches
 after the other contender, is not timed. PyTorch (eager, with its default threads) runs
 in a block of its own with NumPy timed just before and after, and its ratio is taken
-against the mean of those two NumPy medians. Peak memory is the growth of VmHWM (/proc/self/status) over its value
-after the imports, in one fresh process per measurement. A goal is ✓ when the figure
+against the mean of those two NumPy medians. Peak memory is the growth of VmHWM
+(/proc/self/status) over its value after the imports, in one fresh process per
+measurement. A goal is ✓ when the figure
 meets the bar written next to it. Where a machine's cores are shared, torch's OpenMP
 threads may spin against each other and slow its small steps many times over (the spread
 shows it); `OMP_WAIT_POLICY=PASSIVE python -m benchmarks` lets them sleep instead."""

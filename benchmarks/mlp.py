@@ -59,11 +59,8 @@ class HandMLP:
         self.rows = xp.arange(len(labels))
 
     def activate(self, h):
-        """The hidden activation, in place on the pre-activation h. ReLU takes the maximum
-        against a row of zeros, which NumPy runs 2-4x faster than against the scalar 0."""
-        if self.relu:
-            return self.xp.maximum(h, self.xp.zeros(h.shape[-1], h.dtype), out=h)
-        return sigmoid_(h, self.xp)
+        """The hidden activation, in place on the pre-activation h."""
+        return self.xp.maximum(h, 0, out=h) if self.relu else sigmoid_(h, self.xp)
 
     def activation_grad(self, grad, a):
         """grad · act'(·) in place, from the activation's output a: [a > 0] or a(1 − a)."""

@@ -44,7 +44,7 @@ def _class_indices(labels, what):
             raise ValueError(f"{what} must be whole numbers (class indices), got {array.ravel()[:6].tolist()}")
     elif array.dtype.kind not in "iu":
         raise ValueError(f"{what} must be integer class indices, got dtype {array.dtype}")
-    return array if array.dtype == np.int64 else array.astype(np.int64)
+    return array.astype(np.int64, copy=False)
 
 
 def one_hot(labels, num_classes=-1):
