@@ -4,13 +4,13 @@ from . import data, functional, nn, optim, viz
 from .autograd import Function, enable_grad, is_grad_enabled, no_grad
 from .backend import cuda
 from .gradcheck import gradcheck, gradgradcheck
+from .random import manual_seed
 from .tensor import (
     Tensor,
     arange,
     cat,
     eye,
     full,
-    manual_seed,
     ones,
     ones_like,
     rand,

@@ -13,8 +13,27 @@ import numpy as np
 
 from . import backend
 
-# Set by tensor.py when it defines the class: ops never import tensor.py (imports flow one way).
-Tensor = None
+Tensor = None  # the Tensor class, given by tensor.py through register_tensor_class
+
+
+def register_tensor_class(cls):
+    """Tell autograd which class its Tensors are: tensor.py imports autograd, never the
+    other way round, so the class is handed over by this one call."""
+    global Tensor
+    Tensor = cls
+
+
+def wrap(array):
+    """A Tensor around an array the library made itself (a mask, a constant): no copy, no
+    parsing, no gradient. Ops use it to bring arrays into their backward formulas."""
+    t = Tensor.__new__(Tensor)
+    t.data = np.asarray(array) if isinstance(array, np.generic) else array
+    t.grad = None
+    t.grad_fn = None
+    t.requires_grad = False
+    t._base = None
+    t._changes = 0
+    return t
 
 _grad_enabled = True
 
@@ -158,6 +177,8 @@ class Function:
         result = Tensor.__new__(Tensor)
         result.data = out
         result.grad = None
+        result._base = None
+        result._changes = 0
         if record:
             fn.inputs = inputs
             if attrs:
@@ -215,7 +236,7 @@ def _constant(value, like):
     if constant is None:
         if len(_constants) > 1024:
             _constants.clear()
-        constant = _constants[key] = Tensor._wrap(backend.read_only(backend.scalar(value, dtype, like)))
+        constant = _constants[key] = wrap(backend.read_only(backend.scalar(value, dtype, like)))
     return constant
 
 

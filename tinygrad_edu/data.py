@@ -11,7 +11,8 @@ import math
 import numpy as np
 
 from . import backend
-from .tensor import Tensor, generator
+from .random import generator
+from .tensor import Tensor
 
 
 def _rng(seed):

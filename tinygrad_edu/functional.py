@@ -230,3 +230,9 @@ def kl_div(input, target, log_target=False, *, reduction="mean"):
     if reduction == "batchmean":
         return losses.sum() / (input.shape[0] if input.ndim else 1)
     return _reduce(losses, reduction)
+
+
+# ---------------------------------------------------------------------- convolution and pooling
+
+
+# ---------------------------------------------------------------------- normalisation, dropout, embedding, attention

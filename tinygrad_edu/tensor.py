@@ -11,6 +11,8 @@ from .ops import elementwise as ew
 from .ops import matmul as mm
 from .ops import movement as mv
 from .ops import reduce as rd
+from .ops.shapes import normalize_axis
+from .random import generator
 
 
 def _shape_arg(shape):
@@ -58,7 +60,7 @@ class Tensor:
     `tg.tensor(...)` always copies.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "__weakref__")
+    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_base", "_changes", "__weakref__")
     __array_ufunc__ = None  # ndarray * Tensor defers to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
@@ -66,6 +68,8 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self.requires_grad = False
+        self._base = None  # the tensor this one is a view of, whose version counter it shares
+        self._changes = 0
         if requires_grad:
             self.requires_grad_(True)
 
@@ -257,6 +261,18 @@ class Tensor:
         self.requires_grad = requires_grad
         return self
 
+    @property
+    def _version(self):
+        """How many times the data has been changed in place (PyTorch's name); a view
+        shares the count of the tensor it views."""
+        return (self if self._base is None else self._base)._changes
+
+    def bump_version(self):
+        """Count an in-place change of the data: optimizers, nn.init's `_` functions and
+        load_state_dict call it, so that backward through a node that saved this tensor
+        before the change refuses instead of using the new values."""
+        (self if self._base is None else self._base)._changes += 1
+
     def detach(self):
         """The same data, cut from the graph."""
         return Tensor(self.data)
@@ -283,7 +299,7 @@ class Tensor:
                     "reduce it first (e.g. .sum()) or pass gradient= of the same shape"
                 )
             one = backend.scalar(1, self.data.dtype, self.data)
-            gradient = Tensor._wrap(one.reshape(self.data.shape) if self.data.ndim else one)
+            gradient = autograd.wrap(one.reshape(self.data.shape) if self.data.ndim else one)
         else:
             gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient, device=self.device)
             if gradient.shape != self.shape:
@@ -340,17 +356,7 @@ class Tensor:
     # comparisons: bool tensors that take no part in the graph
     def _compare(self, other, compare):
         other = other.data if isinstance(other, Tensor) else other
-        return Tensor._wrap(compare(self.data, other))
-
-    @staticmethod
-    def _wrap(array):
-        """A Tensor around an array the library made itself: no parsing, no copy."""
-        t = Tensor.__new__(Tensor)
-        t.data = np.asarray(array) if isinstance(array, np.generic) else array
-        t.grad = None
-        t.grad_fn = None
-        t.requires_grad = False
-        return t
+        return autograd.wrap(compare(self.data, other))
 
     def __lt__(self, other):
         return self._compare(other, np.less)
@@ -372,7 +378,7 @@ class Tensor:
 
     def __invert__(self):
         """Logical not of a bool tensor (bitwise not of an integer one)."""
-        return Tensor._wrap(~self.data)
+        return autograd.wrap(~self.data)
 
     def __and__(self, other):
         return self._compare(other, np.logical_and if self.dtype == np.bool_ else np.bitwise_and)
@@ -431,7 +437,7 @@ class Tensor:
 
     # ------------------------------------------------------------------ reductions
     def _reduce(self, op, axis, keepdims, **attrs):
-        return op.apply(self, axis=rd.normalize_axis(axis, self.data.ndim), keepdims=keepdims, **attrs)
+        return op.apply(self, axis=normalize_axis(axis, self.data.ndim), keepdims=keepdims, **attrs)
 
     def sum(self, axis=None, keepdims=False):
         return self._reduce(rd.Sum, axis, keepdims)
@@ -455,15 +461,15 @@ class Tensor:
         return self._reduce(rd.LogSumExp, axis, keepdims)
 
     def softmax(self, axis=-1):
-        return rd.Softmax.apply(self, axis=rd.normalize_axis(axis, self.ndim)[0])
+        return rd.Softmax.apply(self, axis=normalize_axis(axis, self.ndim)[0])
 
     def log_softmax(self, axis=-1):
-        return rd.LogSoftmax.apply(self, axis=rd.normalize_axis(axis, self.ndim)[0])
+        return rd.LogSoftmax.apply(self, axis=normalize_axis(axis, self.ndim)[0])
 
     def argmax(self, axis=None):
         """Indices of the largest values (int64, no gradient)."""
         if axis is not None:
-            axis = rd.normalize_axis(axis, self.ndim)[0]
+            axis = normalize_axis(axis, self.ndim)[0]
         return Tensor(self.data.argmax(axis=axis))
 
     # ------------------------------------------------------------------ movement
@@ -496,21 +502,21 @@ class Tensor:
         ndim = self.data.ndim
         if ndim == 2 and a0 % 2 != a1 % 2:  # a matrix: the common case, without the checks
             return mv.Permute.apply(self, axes=(1, 0))
-        i, j = rd.normalize_axis(a0, ndim)[0], rd.normalize_axis(a1, ndim)[0]
+        i, j = normalize_axis(a0, ndim)[0], normalize_axis(a1, ndim)[0]
         axes = list(range(ndim))
         axes[i], axes[j] = j, i
         return mv.Permute.apply(self, axes=tuple(axes))
 
     def flatten(self, start=0):
         """Merge the axes from `start` on into one."""
-        start = rd.normalize_axis(start, self.ndim)[0] if self.ndim else 0
+        start = normalize_axis(start, self.ndim)[0] if self.ndim else 0
         return self.reshape(self.shape[:start] + (-1,))
 
     def squeeze(self, axis=None):
         """Drop axes of length 1 (all of them when axis is None); other lengths are a ValueError."""
         if axis is None:
             return self.reshape(tuple(n for n in self.shape if n != 1))
-        axes = rd.normalize_axis(axis, self.ndim)
+        axes = normalize_axis(axis, self.ndim)
         for a in axes:
             if self.shape[a] != 1:
                 raise ValueError(f"cannot squeeze axis {a} of shape {self.shape}: its length is {self.shape[a]}, not 1")
@@ -518,7 +524,7 @@ class Tensor:
 
     def unsqueeze(self, axis):
         """Insert an axis of length 1 at `axis` (negative counts from the end of the result)."""
-        axis = rd.normalize_axis(axis, self.ndim + 1)[0]
+        axis = normalize_axis(axis, self.ndim + 1)[0]
         return self.reshape(self.shape[:axis] + (1,) + self.shape[axis:])
 
     def expand(self, *shape):
@@ -549,21 +555,7 @@ def _float_dtype(dtype):
     return np.float64 if dtype is not None and np.dtype(dtype) == np.float64 else np.float32
 
 
-_generator = np.random.default_rng()
-
-
-def manual_seed(seed):
-    """Seed the generator behind randn, rand, nn.init and the data sets."""
-    global _generator
-    _generator = np.random.default_rng(seed)
-
-
-def generator():
-    """The NumPy Generator that random factories draw from."""
-    return _generator
-
-
-autograd.Tensor = Tensor
+autograd.register_tensor_class(Tensor)
 
 
 # ---------------------------------------------------------------------- module-level API
@@ -590,7 +582,7 @@ def cat(tensors, axis=0):
     if not tensors:
         raise ValueError("cat needs at least one tensor, got none")
     first = tensors[0] if isinstance(tensors[0], Tensor) else Tensor(tensors[0])
-    return mv.Cat.apply(*tensors, axis=rd.normalize_axis(axis, first.ndim)[0])
+    return mv.Cat.apply(*tensors, axis=normalize_axis(axis, first.ndim)[0])
 
 
 def stack(tensors, axis=0):
@@ -602,7 +594,7 @@ def stack(tensors, axis=0):
     if len(shapes) > 1:
         raise ValueError(f"stack needs tensors of one shape, got shapes {sorted(shapes)}")
     ndim = len(shapes.pop())
-    return mv.Stack.apply(*tensors, axis=rd.normalize_axis(axis, ndim + 1)[0])
+    return mv.Stack.apply(*tensors, axis=normalize_axis(axis, ndim + 1)[0])
 
 
 def where(cond, a, b):

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from .. import backend
-from ..tensor import generator
+from ..random import generator
 
 
 def _fill(t, values):

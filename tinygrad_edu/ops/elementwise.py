@@ -7,17 +7,8 @@ and `grad_b`; the shared `backward` computes only those an input needs.
 
 import numpy as np
 
-from .. import autograd
-from ..autograd import Function
-
-
-def unbroadcast(grad, shape):
-    """Sum `grad` back to `shape`, undoing NumPy broadcasting (leading axes, then size-1 axes)."""
-    if grad.data.shape == shape:
-        return grad
-    extra = grad.ndim - len(shape)
-    stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
-    return grad.sum(axis=tuple(range(extra)) + stretched, keepdims=True).reshape(shape)
+from ..autograd import Function, wrap
+from .shapes import unbroadcast
 
 
 class BinaryFunction(Function):
@@ -270,7 +261,7 @@ class ReLU(Function):
         return np.maximum(x, 0)
 
     def backward(self, grad):
-        return grad * autograd.Tensor._wrap(self.saved)
+        return grad * wrap(self.saved)
 
 
 class Step(Function):

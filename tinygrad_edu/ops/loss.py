@@ -9,8 +9,8 @@ Backward formulas are Tensor operations, so `create_graph=True` can differentiat
 
 import numpy as np
 
-from .. import autograd, backend
-from ..autograd import Function, is_grad_enabled
+from .. import backend
+from ..autograd import Function, is_grad_enabled, wrap
 
 
 def reduce_losses(losses, reduction):
@@ -77,9 +77,9 @@ class CrossEntropy(Function):
         if is_grad_enabled():  # create_graph: the softmax is recorded, so that this gradient can be differentiated
             one_hot = backend.xp(logits.data).zeros(logits.shape, logits.dtype)
             one_hot[row_indices(n, one_hot), target] = 1
-            error = logits.softmax(axis=1) - autograd.Tensor._wrap(one_hot)
+            error = logits.softmax(axis=1) - wrap(one_hot)
         else:  # forward's softmax(z) − onehot(y)
-            error = autograd.Tensor._wrap(self.saved)
+            error = wrap(self.saved)
         return error * grad_share(grad, reduction, n, (n, 1))
 
 

@@ -1,7 +1,7 @@
 """Matrix products: matmul (1-D, 2-D and batched, NumPy's rules) and the fused Linear layer."""
 
 from ..autograd import Function
-from .elementwise import unbroadcast
+from .shapes import unbroadcast
 
 
 def check_matmul_shapes(a_shape, b_shape):

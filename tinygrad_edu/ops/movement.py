@@ -5,7 +5,7 @@ import numpy as np
 
 from .. import backend
 from ..autograd import Function
-from .elementwise import unbroadcast
+from .shapes import unbroadcast
 
 
 class Reshape(Function):

@@ -14,25 +14,6 @@ import numpy as np
 from ..autograd import Function
 
 
-def normalize_axis(axis, ndim):
-    """`axis` as a sorted tuple of non-negative ints; a bad axis is a ValueError."""
-    if axis is None:
-        return tuple(range(ndim))
-    if axis.__class__ is int and -ndim <= axis < ndim:  # the common case, without the checks below
-        return (axis % ndim,)
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
-    result = []
-    for a in axes:
-        if not isinstance(a, (int, np.integer)) or not -max(ndim, 1) <= a < max(ndim, 1):
-            raise ValueError(
-                f"axis {a!r} is out of range for a tensor of {ndim} dimensions (expected -{ndim} to {ndim - 1})"
-            )
-        result.append(int(a) % max(ndim, 1))
-    if len(set(result)) != len(result):
-        raise ValueError(f"axis {axis!r} names the same axis twice")
-    return tuple(sorted(result))
-
-
 class Reduction(Function):
     """A reduction over `axis` (a tuple) that keeps or drops the reduced axes."""
 
