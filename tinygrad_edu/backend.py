@@ -54,6 +54,19 @@ def check_device(device):
     return name
 
 
+def device_or_dtype(target):
+    """What `.to(target)` asks for, for Tensor.to and Module.to alike: ("device", "cpu" or
+    "cuda") or ("dtype", a NumPy dtype). Anything else is a ValueError naming it."""
+    if isinstance(target, str) and target.split(":")[0] in DEVICES:
+        return "device", check_device(target)
+    try:
+        return "dtype", np.dtype(target)
+    except TypeError:
+        raise ValueError(
+            f"unknown device {target!r} (nor a dtype): expected one of {', '.join(DEVICES)} or a dtype such as 'float64'"
+        ) from None
+
+
 def _load_cupy():
     """Import CuPy and check that it sees a GPU; RuntimeError saying what is missing."""
     global _cupy

@@ -232,15 +232,10 @@ class Tensor:
     def to(self, target):
         """The tensor on another device ("cpu" or "cuda"; gradients flow back across the
         move) or as another dtype; the tensor itself when there is nothing to change."""
-        if isinstance(target, str) and target.split(":")[0] in backend.DEVICES:
-            device = backend.check_device(target)
-            return self if device == self.device else mv.ToDevice.apply(self, device=device)
-        try:
-            dtype = np.dtype(target)
-        except TypeError:
-            backend.check_device(target)  # not a dtype either: a ValueError naming the device
-            raise
-        return self.astype(dtype)
+        kind, value = backend.device_or_dtype(target)
+        if kind == "dtype":
+            return self.astype(value)
+        return self if value == self.device else mv.ToDevice.apply(self, device=value)
 
     def cpu(self):
         return self.to("cpu")
