@@ -63,7 +63,7 @@ def device_or_dtype(target):
         return "dtype", np.dtype(target)
     except TypeError:
         raise ValueError(
-            f"unknown device {target!r} (nor a dtype): expected one of {', '.join(DEVICES)} or a dtype such as 'float64'"
+            f"unknown device {target!r} (nor a dtype): expected one of {', '.join(DEVICES)} or a dtype like 'float64'"
         ) from None
 
 
