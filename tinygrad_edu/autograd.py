@@ -1,18 +1,24 @@
-"""Function (one differentiable op), grad mode, and the backward engine.
+"""Function (one differentiable op), grad mode, and the chain rule.
 
 A Function computes its forward on arrays and its backward with Tensor operations, so a
 backward formula reads like the maths and, under `create_graph=True`, is itself recorded
-and can be differentiated again. The engine visits the graph in a topological order
-built without recursion (Kahn's algorithm), so a chain of a million ops works.
+and can be differentiated again. `backpropagate` applies the chain rule one node at a
+time; the engine (`run_backward`) and the pictures of `viz` both consume it, so a picture
+always shows what backward does.
 """
 
 import functools
+import inspect
+import math
+import threading
 import weakref
+from types import MappingProxyType
 
 import numpy as np
 
-from . import backend
+from . import backend, dtypes
 
+# ---------------------------------------------------------------------- the Tensor class
 Tensor = None  # the Tensor class, given by tensor.py through register_tensor_class
 
 
@@ -24,28 +30,58 @@ def register_tensor_class(cls):
 
 
 def wrap(array):
-    """A Tensor around an array the library made itself (a mask, a constant): no copy, no
-    parsing, no gradient. Ops use it to bring arrays into their backward formulas."""
+    """A Tensor around an array the library made itself (a result, a mask, a constant): no
+    copy, no parsing, no gradient. Ops use it to bring arrays into backward formulas."""
     t = Tensor.__new__(Tensor)
-    t.data = np.asarray(array) if isinstance(array, np.generic) else array
+    t.data = np.asarray(array) if isinstance(array, np.generic) else array  # NumPy gives 0-d results as scalars
     t.grad = None
     t.grad_fn = None
-    t.requires_grad = False
+    t._requires_grad = False
     t._base = None
-    t._changes = 0
+    t._version_count = 0
+    t._changed_at = 0
     return t
 
-_grad_enabled = True
+
+# ---------------------------------------------------------------------- in-place changes
+_changes = 0  # how many in-place changes this process has made: the clock of the checks below
+
+
+def count_change(t):
+    """Count an in-place change of t's data (a view's change counts for the tensor it
+    views, whose memory it is): t's version goes up by one, and t remembers the moment."""
+    global _changes
+    _changes += 1
+    base = t if t._base is None else t._base
+    base._version_count += 1
+    base._changed_at = _changes
+
+
+def changed_since(t, moment):
+    """True when t's data was changed in place after `moment` (a value of the clock)."""
+    return (t if t._base is None else t._base)._changed_at > moment
+
+
+# ---------------------------------------------------------------------- grad mode
+class _GradMode(threading.local):
+    """Whether new operations are recorded: one flag per thread, as in PyTorch, so that
+    `no_grad` in one thread never stops another thread's recording."""
+
+    enabled = True
+
+
+_mode = _GradMode()
 
 
 def is_grad_enabled():
-    """True when new operations are recorded for backward."""
-    return _grad_enabled
+    """True when new operations are recorded for backward (in this thread)."""
+    return _mode.enabled
 
 
-class _GradMode:
-    """A context manager and decorator (`@no_grad()` or `@no_grad`) that sets grad mode,
-    restoring it afterwards."""
+class _SetGradMode:
+    """A context manager and decorator (`@no_grad()` or `@no_grad`) that sets this thread's
+    grad mode and restores it afterwards. A decorated generator function runs each of its
+    steps in that mode (and the caller's code between them in the caller's)."""
 
     enabled = True
 
@@ -54,35 +90,51 @@ class _GradMode:
         return mode if function is None else mode(function)
 
     def __enter__(self):
-        global _grad_enabled
-        self._previous = _grad_enabled
-        _grad_enabled = self.enabled
+        self._previous = _mode.enabled
+        _mode.enabled = self.enabled
 
     def __exit__(self, *exc_info):
-        global _grad_enabled
-        _grad_enabled = self._previous
+        _mode.enabled = self._previous
 
     def __call__(self, function):
+        mode = type(self)
+        if inspect.isgeneratorfunction(function):
+
+            @functools.wraps(function)
+            def generator_in_mode(*args, **kwargs):
+                steps = function(*args, **kwargs)
+                sent = None
+                while True:
+                    with mode():
+                        try:
+                            value = steps.send(sent)
+                        except StopIteration as stop:
+                            return stop.value
+                    sent = yield value
+
+            return generator_in_mode
+
         @functools.wraps(function)
-        def wrapper(*args, **kwargs):
-            with self.__class__():
+        def in_mode(*args, **kwargs):
+            with mode():
                 return function(*args, **kwargs)
 
-        return wrapper
+        return in_mode
 
 
-class no_grad(_GradMode):
+class no_grad(_SetGradMode):
     """`with tg.no_grad():` (or `@tg.no_grad()`): operations inside are not recorded."""
 
     enabled = False
 
 
-class enable_grad(_GradMode):
+class enable_grad(_SetGradMode):
     """`with tg.enable_grad():` records operations again inside a `no_grad` block."""
 
     enabled = True
 
 
+# ---------------------------------------------------------------------- Function
 class _Freed:
     def __repr__(self):
         return "<freed by backward>"
@@ -96,16 +148,24 @@ class Function:
 
     Subclasses define `forward(self, *arrays, **attrs) -> array` on NumPy (or CuPy)
     arrays and `backward(self, grad) -> Tensor | tuple[Tensor | None, ...]` with Tensor
-    operations, one gradient per input. In backward, `self.inputs` are the input Tensors
-    and `self.output` the output Tensor. What forward keeps beyond them goes in
-    `self.saved`: backward frees it, and `replay()` recomputes it from the inputs.
-    The class attribute `formula` is the local derivative as the maths writes it.
+    operations, one gradient per input. In backward, `self.inputs` are the input Tensors,
+    `self.output` the output Tensor and `self.attrs` the keyword attributes. What forward
+    keeps beyond them goes in `self.saved`: backward frees it, and `replay()` recomputes
+    it from the inputs.
+
+    Class attributes: `formula`, the local derivative as the maths writes it; `reads`,
+    what backward reads of the inputs' and the output's values ("inputs", "output"): a
+    change in place of one of those after the node was recorded is an error in backward
+    (an op that reads neither, such as Add, is not disturbed by one); `view`, True for ops
+    whose output shares its input's memory (reshape, permute, ...), so that a change of
+    either counts as a change of both.
     """
 
-    __slots__ = ("inputs", "saved", "_output", "__dict__")
+    __slots__ = ("inputs", "attrs", "saved", "recorded_at", "_output", "__dict__")
 
     formula = ""
-    attrs = {}  # the keyword attributes given to apply; read-only
+    reads = ("inputs", "output")
+    view = False
 
     @property
     def name(self):
@@ -133,156 +193,105 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs, **attrs):
-        """Run forward on the inputs' arrays; record the node when a gradient is wanted.
+        """Run the op on `inputs` (Tensors or Python numbers) and record it in the graph.
 
-        Inputs may be Tensors or Python numbers (which become constants of the other
-        input's dtype). Inputs of different dtypes are cast to `torch.result_type`'s
-        choice first; inputs on different devices are a ValueError.
+        1. Make the inputs compatible: numbers become constants, dtypes are promoted
+           (torch.result_type's rules), devices must agree.
+        2. Run forward on their arrays.
+        3. Record the node when grad mode is on and some input requires grad: its inputs,
+           a weak reference to its output, and the moment (see count_change), so that
+           backward can tell whether what it reads was changed in place since.
         """
         fn = cls()
-        fn.saved = None  # what forward keeps for backward beyond the inputs and the output
-        if len(inputs) == 2:  # the common case first: no loops, no lists
-            a, b = inputs
-            if not isinstance(b, Tensor):
-                b = _constant(b, a)
-            elif not isinstance(a, Tensor):
-                a = _constant(a, b)
-            da, db = a.data, b.data
-            # a bool mask (grad * (x > 0)) mixes with any dtype in NumPy without a cast
-            if (da.dtype is not db.dtype and db.dtype.kind != "b") or da.__class__ is not db.__class__:
-                a, b = _common_inputs((a, b))
-                da, db = a.data, b.data
-            inputs = (a, b)
-            record = _grad_enabled and (a.requires_grad or b.requires_grad)
-            out = fn.forward(da, db, **attrs)
-        elif len(inputs) == 1:
-            (a,) = inputs
-            if not isinstance(a, Tensor):
-                a = Tensor(a)
-                inputs = (a,)
-            record = _grad_enabled and a.requires_grad
-            out = fn.forward(a.data, **attrs)
-        else:
-            inputs = _common_inputs(inputs)
-            a = inputs[0]
-            arrays = []
-            record = False
-            for t in inputs:
-                arrays.append(t.data)
-                record = record or t.requires_grad
-            record = record and _grad_enabled
-            out = fn.forward(*arrays, **attrs)
-        if out.__class__ is not a.data.__class__ and not hasattr(out, "__cuda_array_interface__"):
-            out = np.asarray(out)  # NumPy returns a scalar, not a 0-d array, for 0-d results
-        result = Tensor.__new__(Tensor)
-        result.data = out
-        result.grad = None
-        result._base = None
-        result._changes = 0
-        if record:
-            fn.inputs = inputs
-            if attrs:
-                fn.attrs = attrs
-            fn._output = weakref.ref(result)
-            result.grad_fn = fn
-            result.requires_grad = True
-        else:
-            result.grad_fn = None
-            result.requires_grad = False
-        return result
+        inputs = _fast_compatible(inputs) or compatible(inputs)  # 1
+        fn.saved = None
+        output = wrap(fn.forward(*[t.data for t in inputs], **attrs))  # 2
+        if fn.view:
+            output._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
+        if _mode.enabled and True in [t._requires_grad for t in inputs]:  # 3
+            fn.inputs, fn.attrs = inputs, attrs or NO_ATTRS
+            fn._output = weakref.ref(output)  # weak: a strong one would make every graph a cycle
+            fn.recorded_at = _changes
+            output.grad_fn = fn
+            output._requires_grad = True
+        return output
+
+    def read_tensors(self):
+        """The tensors whose values backward reads, as `reads` names them."""
+        tensors = list(self.inputs) if "inputs" in self.reads else []
+        return tensors + [self.output] if "output" in self.reads else tensors
 
 
-def _common_inputs(inputs):
-    """Tensors of one device and one dtype: numbers become constants, dtypes are promoted."""
-    first = inputs[0]
-    if isinstance(first, Tensor):  # the common case first: Tensors that already agree
-        array_type, dtype = first.data.__class__, first.data.dtype
-        for t in inputs:
-            if not isinstance(t, Tensor) or t.data.__class__ is not array_type or t.data.dtype is not dtype:
-                break
-        else:
-            return inputs
-    reference = next((t for t in inputs if isinstance(t, Tensor)), None)
-    if reference is None:
-        reference = Tensor(inputs[0])
-    tensors = [t if isinstance(t, Tensor) else _constant(t, reference) for t in inputs]
-    first = tensors[0].data
-    if any(t.data.__class__ is not first.__class__ for t in tensors):
-        devices = ", ".join(f'"{backend.device_of(t.data)}"' for t in tensors)
-        raise ValueError(f"expected all tensors on one device, got tensors on {devices}")
-    if any(t.data.dtype != first.dtype for t in tensors):
-        return _promote(tensors)
-    return tensors
+NO_ATTRS = MappingProxyType({})  # the attributes of a node that has none: one shared, read-only mapping
 
 
-_constants = {}  # (value, dtype, array type) -> constant Tensor; read-only, as nothing may write to one
-_FLOAT32, _INT64 = np.dtype(np.float32), np.dtype(np.int64)
+def compatible(inputs):
+    """The inputs as Tensors of one device and one dtype: Python numbers (and arrays)
+    become constants that do not widen the tensors, and a tensor of another dtype is cast
+    (a Cast node, so gradients flow back through the cast)."""
+    like = next((t for t in inputs if isinstance(t, Tensor)), None)
+    if like is None:
+        like = Tensor(inputs[0])
+    tensors = [t if isinstance(t, Tensor) else constant(t, like.data) for t in inputs]
+    arrays = [t.data for t in tensors]
+    backend.check_same_device(arrays)
+    dtype = dtypes.result_type(arrays)
+    return tuple(t if t.data.dtype == dtype or t.data.dtype.kind == "b" else t.astype(dtype) for t in tensors)
 
 
-def _constant(value, like):
-    """A Python number as a 0-d constant Tensor that does not widen the Tensor `like`
-    (torch's rule: float32 * 0.5 stays float32; int64 * 0.5 is float32)."""
-    number_type = value.__class__
-    like = like.data if isinstance(like, Tensor) else Tensor(like).data
-    if number_type is not float and number_type is not int and number_type is not bool:
-        return Tensor(value, device=backend.device_of(like))  # arrays, lists, NumPy scalars
-    dtype = like.dtype
-    if number_type is float and dtype.kind not in "fc":
-        dtype = _FLOAT32
-    elif number_type is int and dtype.kind == "b":
-        dtype = _INT64
-    key = (value, dtype, like.__class__)
-    constant = _constants.get(key)
-    if constant is None:
+def _fast_compatible(inputs):
+    """Step 1 of apply for its most common calls, one or two inputs that need no cast (a
+    Tensor, two Tensors of one dtype and array type, a Tensor and a Python number), without
+    compatible's general loops: a few µs of every small op. None for any other call.
+    tests/test_engine.py holds it to build the same inputs as compatible."""
+    if len(inputs) == 1:
+        return inputs if isinstance(inputs[0], Tensor) else None
+    if len(inputs) != 2:
+        return None
+    a, b = inputs
+    if isinstance(a, Tensor) and b.__class__ in (float, int):
+        b = constant(b, a.data)
+    elif isinstance(b, Tensor) and a.__class__ in (float, int):
+        a = constant(a, b.data)
+    elif not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+        return None
+    same = a.data.dtype is b.data.dtype and a.data.__class__ is b.data.__class__
+    return (a, b) if same else None
+
+
+_constants = {}
+
+
+def constant(value, like):
+    """`value` as a constant Tensor next to the array `like` (dtypes.constant's rules). A
+    Python number's constant is kept: a training loop multiplies by the same few numbers
+    every step, and building one costs more than the small op it feeds. The key holds the
+    number's type and sign, as -0.0 == 0.0 and True == 1."""
+    if value.__class__ not in (float, int, bool):
+        return wrap(dtypes.constant(value, like))
+    key = (value.__class__, value, math.copysign(1, value), like.dtype, like.__class__)
+    t = _constants.get(key)
+    if t is None:
         if len(_constants) > 1024:
             _constants.clear()
-        constant = _constants[key] = wrap(backend.read_only(backend.scalar(value, dtype, like)))
-    return constant
+        t = _constants[key] = wrap(backend.read_only(dtypes.constant(value, like)))
+    return t
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
-def result_type(arrays):
-    """The dtype `torch.result_type` gives: 0-d arrays never widen arrays with dimensions,
-    and an integer array with a float one takes the float's dtype."""
-
-    def promote(dtypes):
-        top = max(_CATEGORY[d.kind] for d in dtypes)
-        return np.result_type(*[d for d in dtypes if _CATEGORY[d.kind] == top])
-
-    dimensioned = [a.dtype for a in arrays if a.ndim > 0]
-    zero_dim = [a.dtype for a in arrays if a.ndim == 0]
-    if not dimensioned or not zero_dim:
-        return promote(dimensioned or zero_dim)
-    main, scalars = promote(dimensioned), promote(zero_dim)
-    return scalars if _CATEGORY[scalars.kind] > _CATEGORY[main.kind] else main
-
-
-def _promote(tensors):
-    # bool mixes with any dtype in NumPy without widening it, so it needs no cast
-    if len({t.data.dtype for t in tensors if t.data.dtype.kind != "b"}) <= 1:
-        return tensors
-    dtype = result_type([t.data for t in tensors])
-    return [t if t.data.dtype == dtype or t.data.dtype.kind == "b" else t.astype(dtype) for t in tensors]
-
-
+# ---------------------------------------------------------------------- the chain rule
 def backward_order(root_fn):
     """The Functions reachable from `root_fn`, each after every Function that consumes its
-    output: the order in which the engine runs them (Kahn's algorithm, no recursion)."""
+    output: the order in which the chain rule visits them (Kahn's algorithm, no recursion)."""
     consumers = {root_fn: 0}
     stack = [root_fn]
     while stack:
         for t in stack.pop().inputs:
             parent = t.grad_fn
             if parent is not None:
-                if parent in consumers:
-                    consumers[parent] += 1
-                else:
-                    consumers[parent] = 1
+                consumers[parent] = consumers.get(parent, 0) + 1
+                if consumers[parent] == 1:
                     stack.append(parent)
-    order = []
-    ready = [root_fn]
+    order, ready = [], [root_fn]
     while ready:
         fn = ready.pop()
         order.append(fn)
@@ -295,48 +304,126 @@ def backward_order(root_fn):
     return order
 
 
+def backpropagate(root, grad_root, retain_graph=True, replay_freed=False):
+    """The chain rule, one node at a time.
+
+    For each Function in backward order, yields (fn, grad_out, grads_in): the gradient of
+    the loss with respect to fn's output (the sum of what its consumers sent; None when
+    they all sent None) and the gradient fn's backward sends to each input (None where
+    none flows, also for inputs that do not require grad). Unless `retain_graph`, what a
+    node saved is freed after its step; with `replay_freed`, a node freed by an earlier
+    backward is recomputed for its step and freed again (the pictures draw freed graphs).
+    """
+    pending = {root.grad_fn: grad_root}  # fn -> the gradient of its output, summed so far
+    summed = set()  # Functions whose pending gradient is an array this loop made, safe to add into
+    for fn in backward_order(root.grad_fn):
+        grad_out = pending.pop(fn, None)
+        if grad_out is None:  # every consumer sent None (e.g. through sign())
+            yield fn, None, (None,) * len(fn.inputs)
+            continue
+        replayed = replay_freed and fn.saved is FREED
+        if replayed:
+            fn.replay()
+        grads_in = input_gradients(fn, grad_out)
+        if replayed or not retain_graph:
+            fn.saved = FREED
+        yield fn, grad_out, grads_in
+        for t, grad in zip(fn.inputs, grads_in):
+            if grad is not None and t.grad_fn is not None:
+                _add_pending(pending, summed, t.grad_fn, grad)
+
+
+def _add_pending(pending, summed, fn, grad):
+    """pending[fn] += grad. In place only into an array this loop made by an earlier sum:
+    the first gradient to arrive may be shared with another input (Add sends one to both),
+    and under create_graph the sum must be recorded, so out of place."""
+    if fn not in pending:
+        pending[fn] = grad
+    elif fn in summed and not _mode.enabled:
+        pending[fn].data += grad.data
+    else:
+        pending[fn] = pending[fn] + grad
+        summed.add(fn)
+
+
 def input_gradients(fn, grad_out):
-    """`fn.backward(grad_out)` as a tuple with one entry per input."""
+    """fn's backward for `grad_out`, as one gradient per input (None for an input that
+    does not require grad), after checking that what backward reads is as forward left
+    it, and checking what backward returned."""
     if fn.saved is FREED:
         raise RuntimeError(
             f"trying to backward through the graph a second time: {fn.name}'s saved values "
             "were freed by the first backward; call backward(retain_graph=True) the first time"
         )
+    if _changes != fn.recorded_at:  # some tensor was changed in place since: was it one that backward reads?
+        for t in fn.read_tensors():
+            if changed_since(t, fn.recorded_at):
+                raise RuntimeError(_changed_in_place(fn, t))
     grads = fn.backward(grad_out)
-    return grads if grads.__class__ is tuple else (grads,)
+    grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+    if len(grads) != len(fn.inputs):
+        raise RuntimeError(
+            f"{fn.name}.backward returned {len(grads)} gradient(s) for {len(fn.inputs)} input(s): "
+            "expected one per input (None for an input that gets no gradient)"
+        )
+    checked = []
+    for t, grad in zip(fn.inputs, grads):
+        if grad is None or not t._requires_grad:
+            checked.append(None)
+        elif isinstance(grad, Tensor) and grad.data.shape == t.data.shape and grad.data.dtype == t.data.dtype:
+            checked.append(grad)
+        else:
+            raise RuntimeError(_wrong_gradient(fn, len(checked), t, grad))
+    return tuple(checked)
+
+
+def _changed_in_place(fn, t):
+    """The error for a tensor that fn's backward reads and that was changed in place since
+    forward (PyTorch's words): its gradient would be taken at the new values."""
+    position = next((i for i, x in enumerate(fn.inputs) if x is t), None)
+    what = "the output" if position is None else f"input {position}"
+    return (
+        "one of the variables needed for gradient computation has been modified by an inplace operation: "
+        f"{what} of {fn.name} (a tensor of shape {t.shape}, dtype {t.dtype}, now at version {t._version}) "
+        f"was changed after {fn.name} was computed. Compute the loss again after changing a tensor in place "
+        "(an optimizer step changes the parameters), or change a copy."
+    )
+
+
+def _wrong_gradient(fn, position, t, grad):
+    """The error for a gradient that is not a Tensor of its input's shape and dtype."""
+    if not isinstance(grad, Tensor):
+        problem = f"a {type(grad).__name__}, expected a Tensor (wrap an array with tg.Tensor(array))"
+    elif grad.shape != t.shape:
+        problem = f"a gradient of shape {grad.shape}, expected the input's shape {t.shape}"
+    else:
+        problem = f"a gradient of dtype {grad.dtype}, expected the input's dtype {t.dtype}"
+    return f"{fn.name}.backward returned, for input {position}, {problem}"
 
 
 def run_backward(root, grad_root, retain_graph, create_graph):
-    """Backpropagate `grad_root` from `root` and accumulate the result in the leaves' `.grad`."""
-    global _grad_enabled
-    previous, _grad_enabled = _grad_enabled, create_graph
-    try:
-        grads = {root.grad_fn: grad_root}
-        owned = set()  # Functions whose buffer in `grads` the engine allocated itself
-        for fn in backward_order(root.grad_fn):
-            grad_out = grads.pop(fn, None)
-            if grad_out is None:  # every consumer's gradient was None (e.g. through sign())
-                continue
-            input_grads = input_gradients(fn, grad_out)
-            if not retain_graph:
-                fn.saved = FREED
-            for t, grad in zip(fn.inputs, input_grads):
-                if grad is None:
-                    continue
-                parent = t.grad_fn
-                if parent is None:
-                    if t.requires_grad:
-                        t.grad = grad if t.grad is None else t.grad + grad
-                elif parent not in grads:
-                    grads[parent] = grad
-                elif create_graph:
-                    grads[parent] = grads[parent] + grad
-                elif parent in owned:
-                    # in place only into a buffer the engine made: the first gradient to
-                    # arrive may be shared with another input (Add passes one to both)
-                    grads[parent].data += grad.data
-                else:
-                    grads[parent] = grads[parent] + grad
-                    owned.add(parent)
-    finally:
-        _grad_enabled = previous
+    """The engine: backpropagate `grad_root` from `root` and add the gradient that reaches
+    each leaf that requires grad to its `.grad`. Backward formulas run in no-grad mode
+    unless `create_graph`, which records them so that the gradients can be differentiated."""
+    handed_out = {id(grad_root.data)}  # arrays that a tensor outside this loop may hold
+    if root.grad_fn is None:  # a leaf: its gradient is the seed itself
+        _accumulate_leaf(root, grad_root, handed_out)
+        return
+    with enable_grad() if create_graph else no_grad():
+        for fn, _, grads_in in backpropagate(root, grad_root, retain_graph):
+            for t, grad in zip(fn.inputs, grads_in):
+                if grad is not None and t.grad_fn is None:
+                    _accumulate_leaf(t, grad, handed_out)
+
+
+def _accumulate_leaf(leaf, grad, handed_out):
+    """leaf.grad += grad, so that each leaf's .grad owns its array: the first gradient is
+    copied when it may be shared (Add sends one array to both inputs; a view or the seed
+    belongs to someone else), and a sum is a new array."""
+    if leaf.grad is not None:
+        leaf.grad = leaf.grad + grad
+        return
+    if id(grad.data) in handed_out or not backend.owns_memory(grad.data):
+        grad = grad.clone()
+    handed_out.add(id(grad.data))
+    leaf.grad = grad

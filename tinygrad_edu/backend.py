@@ -118,6 +118,22 @@ def array_module(device):
     return np if check_device(device) == "cpu" else _load_cupy()
 
 
+def check_same_device(arrays):
+    """ValueError naming the devices unless all the arrays live on one device."""
+    kinds = {a.__class__ for a in arrays}
+    if len(kinds) > 1:
+        devices = ", ".join(f'"{device_of(a)}"' for a in arrays)
+        raise ValueError(f"expected all tensors on one device, got tensors on {devices}")
+
+
+def owns_memory(array):
+    """True when `array` is no view of another array and may be written (a NumPy array can
+    be read-only; a CuPy one cannot)."""
+    if array.base is not None:
+        return False
+    return array.flags.writeable if isinstance(array, np.ndarray) else True
+
+
 def to_device(array, device):
     """Copy `array` to `device` (no copy when it is there already)."""
     if device == device_of(array):
@@ -166,3 +182,18 @@ def scatter_add(out, index, values):
         import cupyx
 
         cupyx.scatter_add(out, index, values)
+
+
+def sliding_windows(array, kernel_size, stride, dilation, writeable=False):
+    """Every kh × kw window of an image batch (N, C, H, W) as a view (N, C, kh, kw, Ho, Wo),
+    without a copy: view[n, c, i, j, y, x] = array[n, c, y·sh + i·dh, x·sw + j·dw], with
+    Ho = ⌊(H − dh(kh − 1) − 1) / sh⌋ + 1 (Wo alike). Writeable only when asked: a write
+    through overlapping windows lands on one element many times."""
+    n, c, h, w = array.shape
+    (kh, kw), (sh, sw), (dh, dw) = kernel_size, stride, dilation
+    shape = (n, c, kh, kw, (h - dh * (kh - 1) - 1) // sh + 1, (w - dw * (kw - 1) - 1) // sw + 1)
+    step_n, step_c, step_h, step_w = array.strides
+    strides = (step_n, step_c, step_h * dh, step_w * dw, step_h * sh, step_w * sw)
+    if isinstance(array, np.ndarray):
+        return np.lib.stride_tricks.as_strided(array, shape, strides, writeable=writeable)
+    return _cupy.lib.stride_tricks.as_strided(array, shape, strides)

@@ -16,10 +16,14 @@ from .random import generator
 
 
 def _shape_arg(shape):
-    """A shape given as separate ints or as one tuple/list, as a tuple."""
+    """A shape given as separate ints or as one tuple/list, as a tuple of ints; anything
+    that is not a whole int (2.5, "3") is a TypeError, as in PyTorch."""
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = shape[0]
-    return tuple(map(int, shape))
+    for n in shape:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise TypeError(f"a shape takes whole numbers (ints), got {n!r} in {tuple(shape)}")
+    return tuple(int(n) for n in shape)
 
 
 def _to_array(data, dtype, device, copy):
@@ -40,9 +44,13 @@ def _to_array(data, dtype, device, copy):
             ) from None
         if array.dtype == np.float64 and dtype is None:  # cast once: 0.1 as float64 must stay exact
             array = array.astype(np.float32)
+    if dtype is not None:
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "biufc":
+            raise TypeError(f"a tensor holds numbers: expected a numeric dtype, got dtype={dtype}")
     if array.dtype.kind not in "biufc":
         raise TypeError(f"expected numbers, got data of dtype {array.dtype}: {data!r:.60}")
-    if dtype is not None and array.dtype != np.dtype(dtype):
+    if dtype is not None and array.dtype != dtype:
         array = array.astype(dtype)
     elif copy:
         array = array.copy()
@@ -60,16 +68,17 @@ class Tensor:
     `tg.tensor(...)` always copies.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "requires_grad", "_base", "_changes", "__weakref__")
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_base", "_version_count", "_changed_at", "__weakref__")
     __array_ufunc__ = None  # ndarray * Tensor defers to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
         self.data = _to_array(data, dtype, device, copy=False)
         self.grad = None
         self.grad_fn = None
-        self.requires_grad = False
-        self._base = None  # the tensor this one is a view of, whose version counter it shares
-        self._changes = 0
+        self._requires_grad = False
+        self._base = None  # the tensor this one is a view of, whose version it shares
+        self._version_count = 0  # in-place changes so far (see _version)
+        self._changed_at = 0  # the moment of the last one (autograd.count_change)
         if requires_grad:
             self.requires_grad_(True)
 
@@ -87,7 +96,7 @@ class Tensor:
     @classmethod
     def full(cls, shape, value, dtype=None, device=None, requires_grad=False):
         """A tensor of `value`; its dtype follows the value (float → float32, int → int64)."""
-        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+        shape = _shape_arg(shape if isinstance(shape, (tuple, list)) else (shape,))
         return cls._filled(shape, value, dtype, device, requires_grad)
 
     @classmethod
@@ -118,6 +127,8 @@ class Tensor:
         """start, start + step, ... up to stop (excluded); int64 for ints, float32 for floats."""
         if stop is None:
             start, stop = 0, start
+        if step == 0:
+            raise ValueError(f"arange needs a step other than 0, got step={step!r}")
         array = np.arange(start, stop, step)
         if dtype is None and array.dtype == np.float64:
             dtype = np.float32
@@ -161,6 +172,15 @@ class Tensor:
     def device(self):
         """ "cpu" or "cuda"."""
         return backend.device_of(self.data)
+
+    @property
+    def requires_grad(self):
+        """True when operations on this tensor are recorded for backward."""
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, requires_grad):
+        self.requires_grad_(requires_grad)
 
     @property
     def is_leaf(self):
@@ -225,9 +245,12 @@ class Tensor:
 
     def astype(self, dtype):
         """A copy as another dtype (differentiable); the tensor itself when it has that dtype."""
-        if self.data.dtype == np.dtype(dtype):
+        dtype = np.dtype(dtype)
+        if self.data.dtype == dtype:
             return self
-        return ew.Cast.apply(self, dtype=np.dtype(dtype))
+        if dtype.kind != "f":  # only floats carry gradients: the cast is cut from the graph
+            return Tensor(self.data.astype(dtype))
+        return ew.Cast.apply(self, dtype=dtype)
 
     def to(self, target):
         """The tensor on another device ("cpu" or "cuda"; gradients flow back across the
@@ -246,31 +269,37 @@ class Tensor:
     # ------------------------------------------------------------------ autograd
     def requires_grad_(self, requires_grad=True):
         """Make this leaf record operations for backward (floating-point tensors only)."""
-        if requires_grad and self.data.dtype.kind not in "fc":
+        if requires_grad and self.data.dtype.kind != "f":
             raise TypeError(
-                f"only floating-point tensors can require gradients, got dtype {self.data.dtype}: "
+                f"only real floating-point tensors can require gradients, got dtype {self.data.dtype}: "
                 "convert first, e.g. Tensor(data, dtype=np.float32)"
             )
         if not self.is_leaf and not requires_grad:
             raise RuntimeError("requires_grad_(False) applies to leaves only; use detach() for the others")
-        self.requires_grad = requires_grad
+        self._requires_grad = bool(requires_grad)
         return self
 
     @property
     def _version(self):
         """How many times the data has been changed in place (PyTorch's name); a view
         shares the count of the tensor it views."""
-        return (self if self._base is None else self._base)._changes
+        return (self if self._base is None else self._base)._version_count
 
     def bump_version(self):
         """Count an in-place change of the data: optimizers, nn.init's `_` functions and
         load_state_dict call it, so that backward through a node that saved this tensor
         before the change refuses instead of using the new values."""
-        (self if self._base is None else self._base)._changes += 1
+        autograd.count_change(self)
 
     def detach(self):
-        """The same data, cut from the graph."""
-        return Tensor(self.data)
+        """The same data, cut from the graph (it shares this tensor's version count, as a view does)."""
+        t = Tensor(self.data)
+        t._base = self if self._base is None else self._base
+        return t
+
+    def clone(self):
+        """A copy of the data that gradients flow back through."""
+        return mv.Clone.apply(self)
 
     def zero_grad(self):
         """Forget the accumulated gradient (sets .grad to None)."""
@@ -293,16 +322,12 @@ class Tensor:
                     f"backward() without a gradient needs a tensor with one element, got shape {self.shape}: "
                     "reduce it first (e.g. .sum()) or pass gradient= of the same shape"
                 )
-            one = backend.scalar(1, self.data.dtype, self.data)
-            gradient = autograd.wrap(one.reshape(self.data.shape) if self.data.ndim else one)
+            gradient = autograd.wrap(backend.xp(self.data).ones_like(self.data))
         else:
             gradient = gradient if isinstance(gradient, Tensor) else Tensor(gradient, device=self.device)
             if gradient.shape != self.shape:
                 raise ValueError(f"gradient of shape {gradient.shape} given for a tensor of shape {self.shape}")
             gradient = gradient.astype(self.dtype)
-        if self.grad_fn is None:
-            self.grad = gradient if self.grad is None else self.grad + gradient
-            return
         run_backward(self, gradient, create_graph if retain_graph is None else retain_graph, create_graph)
 
     # ------------------------------------------------------------------ arithmetic
@@ -347,6 +372,42 @@ class Tensor:
 
     def matmul(self, other):
         return mm.MatMul.apply(self, other)
+
+    # ------------------------------------------------------------------ in place
+    def __iadd__(self, other):
+        return self._in_place(np.add, "+=", other)
+
+    def __isub__(self, other):
+        return self._in_place(np.subtract, "-=", other)
+
+    def __imul__(self, other):
+        return self._in_place(np.multiply, "*=", other)
+
+    def __itruediv__(self, other):
+        return self._in_place(np.true_divide, "/=", other)
+
+    def _in_place(self, ufunc, symbol, other):
+        """t ⊙= other: changes t's own array (t stays the same object, as in PyTorch) and
+        counts a new version of it. Where a gradient is wanted this is refused: the change
+        would not be recorded, and nodes that read t would compute wrong gradients."""
+        other_needs_grad = isinstance(other, Tensor) and other.requires_grad
+        if autograd.is_grad_enabled() and (self.requires_grad or other_needs_grad):
+            raise RuntimeError(
+                f"t {symbol} x on a tensor that requires grad (or with one that does) cannot be recorded: "
+                f"write t = t {symbol[0]} x to make a new tensor, or change it under tg.no_grad()"
+            )
+        operand = other.data if isinstance(other, Tensor) else other
+        backend.check_same_device([self.data, operand] if isinstance(other, Tensor) else [self.data])
+        try:
+            ufunc(self.data, operand, out=self.data)
+        except TypeError as error:  # NumPy's UFuncTypeError: a float result into an int tensor
+            raise TypeError(f"t {symbol} x: the result cannot be stored in t's dtype {self.dtype}: {error}") from None
+        except ValueError as error:
+            raise ValueError(
+                f"t {symbol} x: x of shape {np.shape(operand)} does not broadcast to t's shape {self.shape}: {error}"
+            ) from None
+        self.bump_version()
+        return self
 
     # comparisons: bool tensors that take no part in the graph
     def _compare(self, other, compare):
@@ -495,8 +556,6 @@ class Tensor:
     def transpose(self, a0=-2, a1=-1):
         """Swap two axes (by default the last two, so a batch of matrices stays a batch)."""
         ndim = self.data.ndim
-        if ndim == 2 and a0 % 2 != a1 % 2:  # a matrix: the common case, without the checks
-            return mv.Permute.apply(self, axes=(1, 0))
         i, j = normalize_axis(a0, ndim)[0], normalize_axis(a1, ndim)[0]
         axes = list(range(ndim))
         axes[i], axes[j] = j, i

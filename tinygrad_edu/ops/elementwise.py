@@ -26,6 +26,7 @@ class Add(BinaryFunction):
     """a + b"""
 
     formula = "∂/∂a = 1, ∂/∂b = 1"
+    reads = ()
 
     def forward(self, a, b):
         return a + b
@@ -41,6 +42,7 @@ class Sub(BinaryFunction):
     """a − b"""
 
     formula = "∂/∂a = 1, ∂/∂b = −1"
+    reads = ()
 
     def forward(self, a, b):
         return a - b
@@ -56,6 +58,7 @@ class Mul(BinaryFunction):
     """a · b"""
 
     formula = "∂/∂a = b, ∂/∂b = a"
+    reads = ("inputs",)
 
     def forward(self, a, b):
         return a * b
@@ -71,6 +74,7 @@ class Div(BinaryFunction):
     """a / b; integers divide into float32, as in PyTorch."""
 
     formula = "∂/∂a = 1/b, ∂/∂b = −a/b²"
+    reads = ("inputs",)
 
     def forward(self, a, b):
         if a.dtype.kind in "biu":
@@ -103,6 +107,7 @@ class Maximum(BinaryFunction):
     """max(a, b) elementwise; a tie sends half the gradient to each side, as in PyTorch."""
 
     formula = "∂/∂a = [a > b] + ½[a = b], ∂/∂b = [b > a] + ½[a = b]"
+    reads = ("inputs",)
 
     def forward(self, a, b):
         return np.maximum(a, b)
@@ -118,6 +123,7 @@ class Minimum(BinaryFunction):
     """min(a, b) elementwise; a tie sends half the gradient to each side."""
 
     formula = "∂/∂a = [a < b] + ½[a = b], ∂/∂b = [b < a] + ½[a = b]"
+    reads = ("inputs",)
 
     def forward(self, a, b):
         return np.minimum(a, b)
@@ -133,6 +139,7 @@ class Where(Function):
     """where(cond, a, b): a where cond is true, else b; cond gets no gradient."""
 
     formula = "∂/∂a = [cond], ∂/∂b = [not cond]"
+    reads = ("inputs",)
 
     def forward(self, cond, a, b):
         return np.where(cond, a, b)
@@ -150,6 +157,7 @@ class Neg(Function):
     """−x"""
 
     formula = "∂/∂x = −1"
+    reads = ()
 
     def forward(self, x):
         return -x
@@ -162,6 +170,7 @@ class Exp(Function):
     """eˣ"""
 
     formula = "∂/∂x = eˣ"
+    reads = ("output",)
 
     def forward(self, x):
         return np.exp(x)
@@ -174,6 +183,7 @@ class Log(Function):
     """ln x"""
 
     formula = "∂/∂x = 1/x"
+    reads = ("inputs",)
 
     def forward(self, x):
         return np.log(x)
@@ -187,6 +197,7 @@ class Sqrt(Function):
     """√x"""
 
     formula = "∂/∂x = 1/(2√x)"
+    reads = ("output",)
 
     def forward(self, x):
         return np.sqrt(x)
@@ -199,6 +210,7 @@ class Abs(Function):
     """|x|; the gradient at 0 is 0, as in PyTorch."""
 
     formula = "∂/∂x = sign(x)"
+    reads = ("inputs",)
 
     def forward(self, x):
         return np.abs(x)
@@ -212,6 +224,7 @@ class Sign(Function):
     """sign(x) ∈ {−1, 0, 1}: flat almost everywhere, so no gradient flows."""
 
     formula = "∂/∂x = 0"
+    reads = ()
 
     def forward(self, x):
         return np.sign(x)
@@ -225,6 +238,7 @@ class Sigmoid(Function):
     never overflows (e⁻ˣ would at x = −1000)."""
 
     formula = "σ'(x) = σ(x)(1 − σ(x))"
+    reads = ("output",)
 
     def forward(self, x):
         s = np.tanh(x * 0.5)
@@ -241,6 +255,7 @@ class Tanh(Function):
     """tanh x"""
 
     formula = "tanh'(x) = 1 − tanh²(x)"
+    reads = ("output",)
 
     def forward(self, x):
         return np.tanh(x)
@@ -255,6 +270,7 @@ class ReLU(Function):
     made while x is still in the cache, so that backward is one product."""
 
     formula = "relu'(x) = [x > 0]"
+    reads = ("output",)
 
     def forward(self, x):
         self.saved = x > 0
@@ -269,6 +285,7 @@ class Step(Function):
     is 0 everywhere: gradient descent cannot learn through it."""
 
     formula = "step'(x) = 0"
+    reads = ()
 
     def forward(self, x):
         return (x >= 0).astype(x.dtype)
@@ -281,6 +298,7 @@ class Clip(Function):
     """x limited to [min, max] (either bound may be None); gradient 1 inside, 0 outside."""
 
     formula = "∂/∂x = [min ≤ x ≤ max]"
+    reads = ("inputs",)
 
     def forward(self, x, min=None, max=None):
         return np.clip(x, min, max)
@@ -299,6 +317,7 @@ class Cast(Function):
     """x as another dtype; the gradient is cast back to x's dtype."""
 
     formula = "∂/∂x = 1"
+    reads = ()
 
     def forward(self, x, dtype):
         return x.astype(dtype)

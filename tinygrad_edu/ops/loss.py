@@ -58,6 +58,7 @@ class CrossEntropy(Function):
     """
 
     formula = "∂L/∂zᵢⱼ = (softmax(zᵢ)ⱼ − [j = yᵢ]) / N"
+    reads = ("inputs",)
 
     def forward(self, logits, target, reduction):
         rows = row_indices(len(target), logits)
@@ -92,6 +93,7 @@ class BCEWithLogits(Function):
     """
 
     formula = "∂L/∂z = σ(z) − y, ∂L/∂y = −z"
+    reads = ("inputs",)
 
     def forward(self, logits, target, reduction):
         losses = np.abs(logits)
@@ -121,6 +123,7 @@ class BinaryCrossEntropy(Function):
     """
 
     formula = "∂L/∂ŷ = (ŷ − y) / (ŷ(1 − ŷ)), ∂L/∂y = ln(1 − ŷ) − ln ŷ"
+    reads = ("inputs",)
 
     EPSILON = 1e-12  # PyTorch's floor for ŷ(1 − ŷ) in the gradient
 

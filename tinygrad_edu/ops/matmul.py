@@ -21,6 +21,7 @@ class MatMul(Function):
     broadcast as batches."""
 
     formula = "∂/∂A = G Bᵀ, ∂/∂B = Aᵀ G"
+    reads = ("inputs",)
 
     def forward(self, a, b):
         try:
@@ -48,6 +49,7 @@ class Linear(Function):
     """
 
     formula = "∂/∂x = G W, ∂/∂W = Gᵀ x, ∂/∂b = Σ G"
+    reads = ("inputs",)
 
     def forward(self, x, weight, bias=None):
         try:

@@ -12,6 +12,8 @@ class Reshape(Function):
     """x with a new shape of the same size"""
 
     formula = "∂/∂x = reshape(grad, x.shape)"
+    reads = ()
+    view = True  # the output shares x's memory, and so its version count
 
     def forward(self, x, shape):
         return x.reshape(shape)
@@ -25,6 +27,8 @@ class Permute(Function):
     """x with its axes reordered: out.shape[i] = x.shape[axes[i]]"""
 
     formula = "∂/∂x = permute(grad, axes⁻¹)"
+    reads = ()
+    view = True  # the output shares x's memory, and so its version count
 
     def forward(self, x, axes):
         return x.transpose(axes)
@@ -37,6 +41,8 @@ class Expand(Function):
     """x broadcast to a larger shape (a view: no copy)"""
 
     formula = "∂/∂x = grad summed over the broadcast axes"
+    reads = ()
+    view = True  # the output shares x's memory, and so its version count
 
     def forward(self, x, shape):
         return np.broadcast_to(x, shape)
@@ -56,8 +62,10 @@ class GetItem(Function):
     """x[index], with NumPy's indexing rules"""
 
     formula = "∂/∂x = grad scattered back to the indexed places (summed where repeated)"
+    reads = ()
 
     def forward(self, x, index):
+        self.view = _is_basic(index)  # basic indexing gives a view of x; advanced indexing a copy
         return x[index]
 
     def backward(self, grad):
@@ -69,6 +77,7 @@ class ScatterAdd(Function):
     """zeros(shape) with `values` added at `index`: the adjoint of indexing"""
 
     formula = "∂/∂values = grad[index]"
+    reads = ()
 
     def forward(self, values, shape, index):
         out = backend.xp(values).zeros(shape, dtype=values.dtype)
@@ -86,6 +95,7 @@ class Cat(Function):
     """The inputs joined along an existing axis"""
 
     formula = "∂/∂xₖ = the slice of grad that xₖ filled"
+    reads = ()
 
     def forward(self, *arrays, axis):
         return np.concatenate(arrays, axis=axis)
@@ -104,6 +114,7 @@ class Stack(Function):
     """The inputs (all of one shape) stacked along a new axis"""
 
     formula = "∂/∂xₖ = grad[..., k, ...] (index k on the new axis)"
+    reads = ()
 
     def forward(self, *arrays, axis):
         return np.stack(arrays, axis=axis)
@@ -115,10 +126,24 @@ class Stack(Function):
         )
 
 
+class Clone(Function):
+    """A copy of x"""
+
+    formula = "∂/∂x = 1"
+    reads = ()
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return grad
+
+
 class ToDevice(Function):
     """x copied to another device ("cpu" or "cuda")"""
 
     formula = "∂/∂x = grad moved back to x's device"
+    reads = ()
 
     def forward(self, x, device):
         return backend.to_device(x, device)

@@ -34,6 +34,7 @@ class Sum(Reduction):
     """Σ x over axis"""
 
     formula = "∂/∂xᵢ = 1"
+    reads = ()
 
     def forward(self, x, axis, keepdims):
         return x.sum(axis=axis, keepdims=keepdims)
@@ -47,6 +48,7 @@ class Mean(Reduction):
     """(1/n) Σ x over axis"""
 
     formula = "∂/∂xᵢ = 1/n"
+    reads = ()
 
     def forward(self, x, axis, keepdims):
         return x.mean(axis=axis, keepdims=keepdims)
@@ -84,6 +86,7 @@ class Var(Reduction):
     """Σ (x − x̄)² / (n − correction) over axis (correction=1: unbiased, PyTorch's default)"""
 
     formula = "∂/∂xᵢ = 2(xᵢ − x̄)/(n − correction)"
+    reads = ("inputs",)
 
     def forward(self, x, axis, keepdims, correction):
         return x.var(axis=axis, keepdims=keepdims, ddof=correction)
@@ -119,6 +122,7 @@ class Softmax(Function):
     """softmax(x)ᵢ = e^xᵢ / Σⱼ e^xⱼ along axis, with the max subtracted first."""
 
     formula = "∂sᵢ/∂xⱼ = sᵢ(δᵢⱼ − sⱼ)"
+    reads = ("output",)
 
     def forward(self, x, axis):
         e = x - x.max(axis=axis, keepdims=True)
@@ -135,6 +139,7 @@ class LogSoftmax(Function):
     """log_softmax(x) = x − logsumexp(x) along axis."""
 
     formula = "∂/∂xⱼ = δᵢⱼ − softmax(x)ⱼ"
+    reads = ("output",)
 
     def forward(self, x, axis):
         shifted = x - _stable_max(x, axis)
