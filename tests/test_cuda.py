@@ -14,6 +14,8 @@ import types
 
 import numpy as np
 import pytest
+from test_attention import ATTENTION_CASES
+from test_norm import NORM_CASES
 from test_ops import CASES
 
 import tinygrad_edu as tg
@@ -94,7 +96,7 @@ def test_import_needs_numpy_alone():
 def test_ops_losses_and_optimizers_have_no_device_branch_and_no_bare_array_creation():
     """Written once on the array API that NumPy and CuPy share: no `cupy`, and new arrays
     come from the inputs' module (backend.xp), never from a bare np.zeros."""
-    files = sorted((PACKAGE / "ops").glob("*.py")) + [PACKAGE / "functional.py", PACKAGE / "optim.py"]
+    files = sorted((PACKAGE / "ops").glob("*.py")) + [PACKAGE / "functional.py"] + sorted((PACKAGE / "optim").glob("*.py"))
     files += [PACKAGE / "nn" / name for name in ("layers.py", "losses.py")]
     bare = re.compile(r"\bnp\.(zeros|ones|empty|full|eye|arange|array|asarray|zeros_like|ones_like)\(")
     offenders = []
@@ -124,8 +126,11 @@ def test_cuda_tensor_basics():
     np.testing.assert_array_equal(tg.randn(5, device="cuda").numpy(), on_cpu)
 
 
+TABLE = CASES + NORM_CASES + ATTENTION_CASES  # the core's op table and those of the other families
+
+
 @needs_gpu
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
+@pytest.mark.parametrize("case", TABLE, ids=[case.name for case in TABLE])
 def test_every_op_of_the_table_on_cuda_equals_cpu(case):
     """forward and backward (the gradient of ⟨out, G⟩ for a random G), float64, to 1e-9"""
     results = {}

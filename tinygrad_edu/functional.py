@@ -233,6 +233,317 @@ def kl_div(input, target, log_target=False, *, reduction="mean"):
 
 
 # ---------------------------------------------------------------------- convolution and pooling
+from .ops import conv  # noqa: E402
+
+# Images are (N, C, H, W), as in PyTorch; one image (C, H, W) is taken as a batch of one.
+# kernel_size, stride, padding and dilation are an int or a pair (height, width).
+
+
+def _on_images(op, input, *operands, unbatched_ndim=3, **attrs):
+    """op applied to a batch, or to one unbatched input as a batch of one (PyTorch takes
+    both); operands that are None (no bias) are left out."""
+    if not isinstance(input, Tensor):
+        input = Tensor(input)
+    operands = [t for t in operands if t is not None]
+    if input.ndim == unbatched_ndim:
+        return op.apply(input.unsqueeze(0), *operands, **attrs).squeeze(0)
+    return op.apply(input, *operands, **attrs)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1):
+    """2-D convolution (a cross-correlation, as in PyTorch) with zero padding: input
+    (N, C, H, W), weight (O, C, kh, kw), bias (O,) → (N, O, Ho, Wo), where
+    Ho = ⌊(H + 2·padding − dilation·(kh − 1) − 1) / stride⌋ + 1 (Wo alike).
+
+    y[n, o, u, v] = bias[o] + Σ_c Σ_ij weight[o, c, i, j] · x[n, c, u·stride + i·dilation, v·stride + j·dilation]
+    """
+    geometry = {
+        "stride": conv.pair(stride, "stride"),
+        "padding": conv.pair(padding, "padding", minimum=0),
+        "dilation": conv.pair(dilation, "dilation"),
+    }
+    return _on_images(conv.Conv2d, input, weight, bias, **geometry)
+
+
+def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, *, dilation=1):
+    """2-D transposed convolution, the adjoint of conv2d in its input (the gradient that
+    conv2d sends back to its input): input (N, Cin, H, W), weight (Cin, Cout, kh, kw),
+    bias (Cout,) → (N, Cout, Hout, Wout), where
+    Hout = (H − 1)·stride − 2·padding + dilation·(kh − 1) + 1 + output_padding (Wout alike).
+    output_padding (smaller than stride or dilation) picks among the sizes that conv2d
+    maps to the same H; dilation is keyword-only here (PyTorch's groups stands before it)."""
+    geometry = {
+        "stride": conv.pair(stride, "stride"),
+        "padding": conv.pair(padding, "padding", minimum=0),
+        "dilation": conv.pair(dilation, "dilation"),
+        "output_padding": conv.pair(output_padding, "output_padding", minimum=0),
+    }
+    return _on_images(conv.ConvTranspose2d, input, weight, bias, **geometry)
+
+
+def _window_attrs(kernel_size, dilation, padding, stride):
+    return {
+        "kernel_size": conv.pair(kernel_size, "kernel_size"),
+        "dilation": conv.pair(dilation, "dilation"),
+        "padding": conv.pair(padding, "padding", minimum=0),
+        "stride": conv.pair(stride, "stride"),
+    }
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """im2col: every kh × kw window of input (N, C, H, W) as a column of (N, C·kh·kw, L),
+    L = Ho·Wo windows in row-major order, rows in the order (c, i, j), as in PyTorch.
+    conv2d(x, W) = (W.reshape(O, −1) @ unfold(x)).reshape(N, O, Ho, Wo)."""
+    return _on_images(conv.Unfold, input, **_window_attrs(kernel_size, dilation, padding, stride))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """col2im: columns (N, C·kh·kw, L) summed back into an image (N, C, H, W) of
+    output_size (H, W); where windows overlap their values add up. The adjoint of unfold."""
+    attrs = _window_attrs(kernel_size, dilation, padding, stride)
+    size = conv.pair(output_size, "output_size")
+    return _on_images(conv.Fold, input, unbatched_ndim=2, output_size=size, **attrs)
+
+
+def _pool_attrs(kernel_size, stride, padding):
+    kernel_size = conv.pair(kernel_size, "kernel_size")
+    stride = kernel_size if stride is None else conv.pair(stride, "stride")
+    return {"kernel_size": kernel_size, "stride": stride, "padding": conv.pair(padding, "padding", minimum=0)}
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0):
+    """The largest value of each kh × kw window: (N, C, H, W) → (N, C, Ho, Wo). stride
+    defaults to kernel_size; padding (at most half the kernel) pads with −inf. A tied
+    maximum's whole gradient goes to the first of them in the window, as in PyTorch."""
+    return _on_images(conv.MaxPool2d, input, **_pool_attrs(kernel_size, stride, padding))
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0):
+    """The mean of each kh × kw window: (N, C, H, W) → (N, C, Ho, Wo). stride defaults to
+    kernel_size; the zero padding counts in the mean (PyTorch's count_include_pad=True)."""
+    return _on_images(conv.AvgPool2d, input, **_pool_attrs(kernel_size, stride, padding))
 
 
 # ---------------------------------------------------------------------- normalisation, dropout, embedding, attention
+from .ops import norm  # noqa: E402
+
+
+def check_probability(p, what):
+    """ValueError naming `what` and p unless p is a number in [0, 1]."""
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)) or not 0 <= p <= 1:
+        raise ValueError(f"{what} must be a probability in [0, 1], got {p!r}")
+
+
+def dropout(input, p=0.5, training=True):
+    """Zero each element with probability p and scale the others by 1/(1 − p), so that the
+    expected value is unchanged: x·m/(1 − p), m ~ Bernoulli(1 − p), drawn from the
+    generator that tg.manual_seed seeds. The identity when not training or p = 0; zeros
+    when p = 1. ∂/∂x = m/(1 − p)."""
+    check_probability(p, "dropout probability p")
+    if not training or p == 0:
+        return input
+    mask = norm.dropout_mask(input.shape, p, input.device)
+    return norm.Dropout.apply(input, mask=mask, p=float(p))
+
+
+def _check_like(op, name, t, shape, input):
+    """ValueError unless the optional tensor `t` (named `name`) has `shape` and input's device."""
+    if t is None:
+        return
+    if not isinstance(t, Tensor):
+        raise TypeError(f"{op}: {name} must be a Tensor or None, got {type(t).__name__}")
+    if t.shape != shape:
+        raise ValueError(f"{op}: {name} of shape {t.shape} does not fit input of shape {input.shape}: expected {shape}")
+    if t.device != input.device:
+        raise ValueError(f"{op}: expected {name} on the input's device {input.device!r}, got {t.device!r}")
+
+
+def _affine(x_hat, weight, bias, shape):
+    """γ·x̂ + β with γ and β (either may be None) reshaped to `shape` to broadcast against x̂."""
+    if weight is not None:
+        x_hat = x_hat * weight.reshape(shape)
+    if bias is not None:
+        x_hat = x_hat + bias.reshape(shape)
+    return x_hat
+
+
+def _check_batch_norm(input, running_mean, running_var, weight, bias, training):
+    """The number of channels C of input (N, C, *), after checking the other arguments against it."""
+    if input.ndim < 2:
+        raise ValueError(f"batch_norm expects input of shape (N, C) or (N, C, *), got shape {input.shape}")
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight), ("bias", bias)):
+        _check_like("batch_norm", name, t, (channels,), input)
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError(
+            "batch_norm with training=False normalises with the running statistics: expected Tensors for "
+            f"running_mean and running_var, got {type(running_mean).__name__} and {type(running_var).__name__}"
+        )
+    if training and input.size == channels:
+        raise ValueError(
+            f"batch_norm in training needs more than one value per channel, got input of shape {input.shape}"
+        )
+    return channels
+
+
+def _update_running_stat(running, batch, momentum):
+    """running ← (1 − momentum)·running + momentum·batch, in place."""
+    running.data *= 1 - momentum
+    running.data += momentum * batch
+    running.bump_version()
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Batch normalisation of input (N, C) or (N, C, *), channel by channel (axis 1):
+    y = γ·(x − μ)/√(σ² + ε) + β, with γ = weight and β = bias of shape (C,) (either may be None).
+
+    training=True: μ and σ² are the batch's own mean and (biased) variance over every
+    axis but the channels, and the running statistics (C,), where given, are updated in
+    place, as in PyTorch: running ← (1 − momentum)·running + momentum·batch, the running
+    variance from the unbiased batch variance. training=False: μ and σ² are the running
+    statistics, and the gradient is that of a fixed affine map.
+    """
+    channels = _check_batch_norm(input, running_mean, running_var, weight, bias, training)
+    axis = (0,) + tuple(range(2, input.ndim))
+    shape = (channels,) + (1,) * (input.ndim - 2)  # broadcasts against (N, C, *)
+    if training:
+        x_hat = norm.Normalize.apply(input, axis=axis, eps=eps)
+        if running_mean is not None:
+            _update_running_stat(running_mean, input.data.mean(axis=axis), momentum)
+        if running_var is not None:
+            _update_running_stat(running_var, input.data.var(axis=axis, ddof=1), momentum)
+    else:
+        mean = running_mean.astype(input.dtype).reshape(shape)
+        var = running_var.astype(input.dtype).reshape(shape)
+        x_hat = (input - mean) / (var + eps).sqrt()
+    return _affine(x_hat, weight, bias, shape)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalisation over the last axes, those of `normalized_shape` (an int or a
+    tuple), sample by sample: y = γ·(x − μ)/√(σ² + ε) + β, with μ and σ² the mean and
+    (biased) variance of each sample's last axes, and γ = weight, β = bias of shape
+    normalized_shape (either may be None). input (*, *normalized_shape)."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    if not shape or input.shape[input.ndim - len(shape) :] != shape:
+        raise ValueError(
+            f"layer_norm: input of shape {input.shape} does not end in normalized_shape {shape}: "
+            f"expected shape (*, {', '.join(map(str, shape))})"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        _check_like("layer_norm", name, t, shape, input)
+    axis = tuple(range(input.ndim - len(shape), input.ndim))
+    return _affine(norm.Normalize.apply(input, axis=axis, eps=eps), weight, bias, shape)
+
+
+def embedding(input, weight):
+    """The rows of weight (num_embeddings, embedding_dim) that the int64 indices `input`
+    (any shape) pick: out[i, ...] = weight[input[i, ...]], of shape input.shape +
+    (embedding_dim,). The gradient of a row is the sum of the gradients of the places that
+    picked it (scattered and added where an index repeats)."""
+    if not isinstance(weight, Tensor) or weight.ndim != 2:
+        got = f"shape {weight.shape}" if isinstance(weight, Tensor) else type(weight).__name__
+        raise ValueError(f"embedding expects weight of shape (num_embeddings, embedding_dim), got {got}")
+    indices = (input if isinstance(input, Tensor) else Tensor(input)).data
+    count = weight.shape[0]
+    if indices.dtype.kind not in "iu":
+        raise ValueError(f"embedding: indices must be integers (int64), got dtype {indices.dtype}")
+    outside = (indices < 0) | (indices >= count)
+    if outside.any():
+        raise ValueError(
+            f"embedding: index {int(indices[outside].ravel()[0])} is out of range: expected indices in "
+            f"[0, {count - 1}] for num_embeddings={count}"
+        )
+    return weight[backend.to_device(indices.astype(np.int64, copy=False), weight.device)]
+
+
+def check_gelu_approximate(approximate):
+    """ValueError naming `approximate` unless it is "none" or "tanh"."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: unknown approximate={approximate!r}: expected 'none' or 'tanh'")
+
+
+def gelu(input, approximate="none"):
+    """GELU(x) = x·Φ(x), with Φ the cumulative distribution of N(0, 1): x, weighted by the
+    probability that a standard normal variable falls below it. ∂/∂x = Φ(x) + x·φ(x).
+    approximate="tanh" uses Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³))), as PyTorch does."""
+    check_gelu_approximate(approximate)
+    if approximate == "none":
+        return input * norm.NormalCDF.apply(input)
+    inner = (input + 0.044715 * input * input * input) * float(np.sqrt(2 / np.pi))
+    return 0.5 * input * (1 + inner.tanh())
+
+
+def _check_attention_shapes(query, key, value):
+    """ValueError unless query (..., L, E), key (..., S, E) and value (..., S, Ev) fit together."""
+    shapes = f"query {query.shape}, key {key.shape} and value {value.shape}"
+    if min(query.ndim, key.ndim, value.ndim) < 2:
+        raise ValueError(f"scaled_dot_product_attention expects (..., L, E), (..., S, E), (..., S, Ev), got {shapes}")
+    if query.shape[-1] != key.shape[-1] or key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"scaled_dot_product_attention: {shapes} do not fit: expected query and key to share E (the last "
+            "axis) and key and value to share S (the second-to-last)"
+        )
+    try:
+        np.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except ValueError:
+        raise ValueError(f"scaled_dot_product_attention: the leading axes of {shapes} do not broadcast") from None
+
+
+def _attention_mask(attn_mask, is_causal, scores):
+    """The mask as a Tensor that broadcasts against the scores (..., L, S): bool (True where a
+    query may attend a key) or of the scores' dtype (added to them); None for no mask."""
+    if is_causal:
+        if attn_mask is not None:
+            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal=True, not both")
+        length, source_length = scores.shape[-2:]  # query i attends the keys j ≤ i, as in PyTorch
+        return Tensor(backend.xp(scores.data).tri(length, source_length, dtype=bool))
+    if attn_mask is None:
+        return None
+    if not isinstance(attn_mask, Tensor):
+        attn_mask = Tensor(attn_mask, device=scores.device)
+    if attn_mask.dtype != np.bool_ and attn_mask.dtype.kind != "f":
+        raise ValueError(f"scaled_dot_product_attention: attn_mask must be bool or float, got {attn_mask.dtype}")
+    try:
+        fits = np.broadcast_shapes(attn_mask.shape, scores.shape) == scores.shape
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"scaled_dot_product_attention: attn_mask of shape {attn_mask.shape} does not broadcast to the "
+            f"scores' shape {scores.shape} (..., L, S)"
+        )
+    return attn_mask if attn_mask.dtype == np.bool_ else attn_mask.astype(scores.dtype)
+
+
+def _softmax_of_masked(scores):
+    """softmax over the last axis, with zeros (not NaN) in a row that is −inf throughout:
+    a query that may attend nothing."""
+    blocked = (scores.data == -np.inf).all(axis=-1, keepdims=True)
+    if not blocked.any():
+        return scores.softmax()
+    return where(blocked, 0.0, where(blocked, 0.0, scores).softmax())
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """Attention: softmax(Q Kᵀ·scale + mask) V, PyTorch's signature and semantics.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) → (..., L, Ev); the leading
+    axes (batches, heads) broadcast. scale defaults to 1/√E. attn_mask broadcasts to
+    (..., L, S): bool marks what may be attended (True), float is added to the scores
+    (−inf forbids). is_causal=True lets query i attend keys j ≤ i. A query that may attend
+    nothing gets zeros. dropout_p > 0 drops attention weights whenever it is given (pass
+    0.0 outside training), as PyTorch's function does. A composition of matmul, where and
+    softmax, so a picture shows each step.
+    """
+    _check_attention_shapes(query, key, value)
+    check_probability(dropout_p, "scaled_dot_product_attention: dropout_p")
+    scale = query.shape[-1] ** -0.5 if scale is None else float(scale)
+    scores = (query * scale) @ key.transpose()
+    mask = _attention_mask(attn_mask, is_causal, scores)
+    if mask is None:
+        weights = scores.softmax()
+    else:
+        scores = where(mask, scores, -np.inf) if mask.dtype == np.bool_ else scores + mask
+        weights = _softmax_of_masked(scores)
+    return dropout(weights, dropout_p) @ value

@@ -432,6 +432,10 @@ class Tensor:
     def __ne__(self, other):
         return self._compare(other, np.not_equal)
 
+    def isnan(self):
+        """A bool tensor: True where the value is NaN (no gradient)."""
+        return autograd.wrap(backend.xp(self.data).isnan(self.data))
+
     def __invert__(self):
         """Logical not of a bool tensor (bitwise not of an integer one)."""
         return autograd.wrap(~self.data)
@@ -517,10 +521,14 @@ class Tensor:
         return self._reduce(rd.LogSumExp, axis, keepdims)
 
     def softmax(self, axis=-1):
-        return rd.Softmax.apply(self, axis=normalize_axis(axis, self.ndim)[0])
+        return rd.Softmax.apply(self, axis=self._one_axis(axis))
 
     def log_softmax(self, axis=-1):
-        return rd.LogSoftmax.apply(self, axis=normalize_axis(axis, self.ndim)[0])
+        return rd.LogSoftmax.apply(self, axis=self._one_axis(axis))
+
+    def _one_axis(self, axis):
+        """One axis, normalised; None for a 0-d tensor (whose only "axis" is itself, as in PyTorch)."""
+        return normalize_axis(axis, self.ndim)[0] if self.ndim else None
 
     def argmax(self, axis=None):
         """Indices of the largest values (int64, no gradient)."""

@@ -100,7 +100,7 @@ class KLDivLoss(_Loss):
 
     reductions = F.REDUCTIONS + ("batchmean",)
 
-    def __init__(self, log_target=False, *, reduction="mean"):
+    def __init__(self, *, log_target=False, reduction="mean"):
         super().__init__(reduction=reduction)
         if not isinstance(log_target, (bool, np.bool_)):
             raise TypeError(

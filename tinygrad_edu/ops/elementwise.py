@@ -11,6 +11,11 @@ from ..autograd import Function, wrap
 from .shapes import unbroadcast
 
 
+def where(cond, a, b):
+    """Where(cond, a, b) for the backward formulas here (tensor.py's where wraps it)."""
+    return Where.apply(cond, a, b)
+
+
 class BinaryFunction(Function):
     """A broadcasting op of two inputs, defined by ∂out/∂a and ∂out/∂b times the incoming grad."""
 
@@ -89,7 +94,8 @@ class Div(BinaryFunction):
 
 
 class Pow(BinaryFunction):
-    """a ** b"""
+    """a ** b. As in PyTorch, ∂/∂a is 0 where b = 0 (x⁰ = 1 is flat, though 0 · 0⁻¹ is
+    NaN), and ∂/∂b is 0 where a = 0 and b ≥ 0 (0^b is flat there, though ln 0 = −∞)."""
 
     formula = "∂/∂a = b·a^(b−1), ∂/∂b = a^b·ln a"
 
@@ -97,10 +103,12 @@ class Pow(BinaryFunction):
         return a**b
 
     def grad_a(self, grad, a, b):
-        return grad * b * a ** (b - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):  # 0 · 0⁻¹ where b = 0 is masked out
+            return where(b == 0, 0.0, grad * b * a ** (b - 1))
 
     def grad_b(self, grad, a, b):
-        return grad * self.output * a.log()
+        with np.errstate(divide="ignore", invalid="ignore"):  # ln 0 = −∞ where a = 0 is masked out
+            return where((a == 0) & (b >= 0), 0.0, grad * self.output * a.log())
 
 
 class Maximum(BinaryFunction):

@@ -27,7 +27,12 @@ class Reduction(Function):
     def count(self):
         """How many elements were reduced into each output element."""
         (x,) = self.inputs
-        return math.prod(x.shape[i] for i in self.attrs["axis"])
+        return reduced_count(x.shape, self.attrs["axis"])
+
+
+def reduced_count(shape, axis):
+    """How many elements of an array of `shape` a reduction over `axis` puts into each result."""
+    return math.prod(shape[i] for i in axis)
 
 
 class Sum(Reduction):
@@ -51,11 +56,14 @@ class Mean(Reduction):
     reads = ()
 
     def forward(self, x, axis, keepdims):
-        return x.mean(axis=axis, keepdims=keepdims)
+        n = reduced_count(x.shape, axis)
+        total = x.sum(axis=axis, keepdims=keepdims)
+        return total / n if n else total * np.nan  # the mean of nothing is NaN, as in PyTorch
 
     def backward(self, grad):
         (x,) = self.inputs
-        return self.kept(grad).expand(x.shape) * (1 / self.count())
+        n = self.count()
+        return self.kept(grad).expand(x.shape) * (1 / n if n else math.nan)
 
 
 class Max(Reduction):
@@ -68,7 +76,8 @@ class Max(Reduction):
 
     def backward(self, grad):
         (x,) = self.inputs
-        is_max = x == self.kept(self.output)
+        result = self.kept(self.output)
+        is_max = (x == result) | (x.isnan() & result.isnan())  # a NaN is the max, as in PyTorch
         return self.kept(grad) * is_max / is_max.sum(axis=self.attrs["axis"], keepdims=True)
 
 
@@ -89,12 +98,15 @@ class Var(Reduction):
     reads = ("inputs",)
 
     def forward(self, x, axis, keepdims, correction):
+        if reduced_count(x.shape, axis) - correction <= 0:  # too few elements: NaN, as in PyTorch
+            return x.sum(axis=axis, keepdims=keepdims) * np.nan
         return x.var(axis=axis, keepdims=keepdims, ddof=correction)
 
     def backward(self, grad):
         (x,) = self.inputs
         centered = x - x.mean(axis=self.attrs["axis"], keepdims=True)
-        return self.kept(grad) * centered * (2 / (self.count() - self.attrs["correction"]))
+        degrees_of_freedom = self.count() - self.attrs["correction"]
+        return self.kept(grad) * centered * (2 / degrees_of_freedom if degrees_of_freedom > 0 else math.nan)
 
 
 def _stable_max(x, axis):
@@ -109,6 +121,9 @@ class LogSumExp(Reduction):
     formula = "∂/∂xᵢ = e^(xᵢ − lse) = softmax(x)ᵢ"
 
     def forward(self, x, axis, keepdims):
+        if x.size == 0:  # ln of an empty sum: −inf, as in PyTorch
+            with np.errstate(divide="ignore"):
+                return np.log(np.exp(x).sum(axis=axis, keepdims=keepdims))
         m = _stable_max(x, axis)
         out = np.log(np.exp(x - m).sum(axis=axis, keepdims=True)) + m
         return out if keepdims else out.squeeze(axis)
@@ -125,10 +140,10 @@ class Softmax(Function):
     reads = ("output",)
 
     def forward(self, x, axis):
-        e = x - x.max(axis=axis, keepdims=True)
-        np.exp(e, out=e)
-        e /= e.sum(axis=axis, keepdims=True)
-        return e
+        if x.size == 0:
+            return x.copy()
+        e = np.exp(x - x.max(axis=axis, keepdims=True))
+        return e / e.sum(axis=axis, keepdims=True)
 
     def backward(self, grad):
         s = self.output
@@ -142,6 +157,8 @@ class LogSoftmax(Function):
     reads = ("output",)
 
     def forward(self, x, axis):
+        if x.size == 0:
+            return x.copy()
         shifted = x - _stable_max(x, axis)
         shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         return shifted
