@@ -1,12 +1,16 @@
-"""Small two-dimensional data sets for classification, and mini-batches.
+"""Small two-dimensional data sets for classification, MNIST's IDX files, and mini-batches.
 
 Every maker returns (X, y): X float32 of shape (n_samples, 2), y int64 class labels of
 shape (n_samples,), with n_samples counting all classes together, spread as evenly as
 possible and shuffled. The same `seed` gives the same data; seed=None draws from the
-generator that `tg.manual_seed` seeds.
+generator that `tg.manual_seed` seeds. `load_mnist` reads the handwritten digits from
+the files their authors publish.
 """
 
+import gzip
 import math
+import os
+import zlib
 
 import numpy as np
 
@@ -114,6 +118,80 @@ def make_xor(n_samples=200, noise=0.1, seed=None):
     y = (signs[:, 0] != signs[:, 1]).astype(np.int64)
     X = signs + noise * rng.standard_normal((n_samples, 2))
     return _finish(rng, X, y)
+
+
+# ---------------------------------------------------------------------- MNIST
+_IDX_UNSIGNED_BYTE = 0x08  # the IDX dtype code of MNIST's pixels and labels
+
+
+def load_mnist(directory, train=True):
+    """MNIST's handwritten digits from the IDX files in `directory`: the 60,000 training
+    images (train=True: train-images-idx3-ubyte, train-labels-idx1-ubyte) or the 10,000
+    test ones (train=False: t10k-...). The "train-images.idx3-ubyte" spelling works too,
+    and each file may be gzipped (".gz"); a raw file is preferred to a .gz.
+
+    Returns NumPy arrays like the makers': X float32 (N, 1, 28, 28), the pixels scaled to
+    [0, 1] (NCHW with one channel, what Conv2d takes), and y int64 (N,). A missing or
+    malformed file is a ValueError naming it.
+    """
+    prefix = "train" if train else "t10k"
+    images_path = _find_idx(directory, prefix, "images", 3)
+    labels_path = _find_idx(directory, prefix, "labels", 1)
+    images = _read_idx(images_path, ndim=3)
+    labels = _read_idx(labels_path, ndim=1)
+    if len(images) != len(labels):
+        raise ValueError(f"{images_path} holds {len(images)} images but {labels_path} holds {len(labels)} labels")
+    X = np.divide(images[:, None], 255, dtype=np.float32)
+    return X, labels.astype(np.int64)
+
+
+def _find_idx(directory, prefix, kind, ndim):
+    """The path of one IDX file: MNIST's two spellings, raw before gzipped."""
+    names = [f"{prefix}-{kind}-idx{ndim}-ubyte", f"{prefix}-{kind}.idx{ndim}-ubyte"]
+    candidates = [os.path.join(directory, name + suffix) for suffix in ("", ".gz") for name in names]
+    for path in candidates:
+        if os.path.isfile(path):
+            return path
+    raise ValueError(f"MNIST file missing: none of {', '.join(map(os.path.basename, candidates))} in {directory}")
+
+
+def _read_idx(path, ndim):
+    """The array of unsigned bytes in an IDX file (raw or gzipped), of `ndim` dimensions.
+
+    IDX: two zero bytes, the dtype code (0x08: unsigned byte), the number of dimensions,
+    each dimension as a big-endian uint32, then the data in C order.
+    """
+    raw = _read_bytes(path)
+    header_size = 4 + 4 * ndim
+    if len(raw) < header_size:
+        raise ValueError(f"{path} is truncated: {len(raw)} bytes, shorter than an IDX header of {header_size}")
+    magic = int.from_bytes(raw[:4], "big")
+    if raw[:2] != b"\0\0" or raw[3] != ndim:
+        expected = _IDX_UNSIGNED_BYTE << 8 | ndim
+        raise ValueError(
+            f"{path} is not an IDX file of {ndim} dimensions: magic number 0x{magic:08x}, expected 0x{expected:08x}"
+        )
+    if raw[2] != _IDX_UNSIGNED_BYTE:
+        raise ValueError(f"{path} has IDX dtype code 0x{raw[2]:02x}, expected 0x08 (unsigned bytes)")
+    shape = tuple(int(d) for d in np.frombuffer(raw, dtype=">u4", count=ndim, offset=4))
+    size = len(raw) - header_size
+    if math.prod(shape) != size:
+        raise ValueError(
+            f"{path} declares shape {shape}, {math.prod(shape)} bytes of data, but holds {size} bytes after its header"
+        )
+    return np.frombuffer(raw, dtype=np.uint8, offset=header_size).reshape(shape)
+
+
+def _read_bytes(path):
+    """The bytes of a file, decompressed when its name ends in .gz."""
+    if not path.endswith(".gz"):
+        with open(path, "rb") as file:
+            return file.read()
+    try:
+        with gzip.open(path, "rb") as file:
+            return file.read()
+    except (OSError, EOFError, zlib.error) as error:  # gzip.BadGzipFile is an OSError
+        raise ValueError(f"{path} is not a readable gzip file: {error}") from None
 
 
 def batches(X, y, batch_size, shuffle=True, seed=None):

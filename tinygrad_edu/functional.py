@@ -1,6 +1,8 @@
 """The functional API: activations, one-hot encoding and every loss, as plain functions
 of Tensors (`import tinygrad_edu.functional as F`)."""
 
+import math
+
 import numpy as np
 
 from . import backend
@@ -40,8 +42,11 @@ def _class_indices(labels, what):
     """`labels` as an int64 array, checking they are whole numbers (1.5 is not a class)."""
     array = (labels if isinstance(labels, Tensor) else Tensor(labels)).data
     if array.dtype.kind == "f":
-        if not bool((array == backend.xp(array).round(array)).all()):
-            raise ValueError(f"{what} must be whole numbers (class indices), got {array.ravel()[:6].tolist()}")
+        # whole and small enough for int64: 1e30 or inf would wrap round to -2**63 in the cast
+        whole = (array == backend.xp(array).round(array)) & (abs(array) < 2.0**62)
+        if not bool(whole.all()):
+            bad = array[~whole].ravel()[:6].tolist()
+            raise ValueError(f"{what} must be whole numbers (class indices), got {bad}")
     elif array.dtype.kind not in "iu":
         raise ValueError(f"{what} must be integer class indices, got dtype {array.dtype}")
     return array.astype(np.int64, copy=False)
@@ -58,7 +63,8 @@ def one_hot(labels, num_classes=-1):
             f"one_hot labels must lie in [0, {num_classes - 1}] for num_classes={num_classes}, "
             f"got values from {int(labels.min())} to {int(labels.max())}"
         )
-    return Tensor(backend.xp(labels).eye(num_classes, dtype=np.int64)[labels])
+    classes = backend.xp(labels).arange(num_classes)
+    return Tensor((labels[..., None] == classes).astype(np.int64))  # N × C comparisons, no C × C identity
 
 
 # ---------------------------------------------------------------------- losses
@@ -160,8 +166,10 @@ def huber_loss(input, target, delta=1.0, *, reduction="mean"):
     delta = float(delta)  # a NumPy float64 would widen a float32 loss
     input, target = _input_and_target(input, target, "huber_loss")
     diff = input - target
-    abs_diff = diff.abs()
     quadratic = 0.5 * diff * diff
+    if delta == math.inf:  # no linear part: its ∞ · 0 would put NaN into the gradient
+        return _reduce(quadratic, reduction)
+    abs_diff = diff.abs()
     linear = delta * (abs_diff - 0.5 * delta)
     return _reduce(where(abs_diff < delta, quadratic, linear), reduction)
 
@@ -212,7 +220,7 @@ def nll_loss(log_probs, target, *, reduction="mean"):
     return _reduce(-log_probs[rows, labels], reduction)
 
 
-def kl_div(input, target, log_target=False, *, reduction="mean"):
+def kl_div(input, target, *, log_target=False, reduction="mean"):
     """Kullback-Leibler divergence KL(p ‖ q) = Σ p ln(p / q), PyTorch's way round: input is
     ln q (log-probabilities), target is p (probabilities; ln p when log_target=True).
 

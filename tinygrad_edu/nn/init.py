@@ -1,6 +1,8 @@
 """Weight initialisers with PyTorch's names and formulas. Each fills a tensor in place
-(keeping its dtype and device) and returns it; random ones draw from the generator that
-`tg.manual_seed` seeds, on the CPU, so a seed gives the same weights on every device.
+(keeping its dtype and device), counts the change in its version (so that backward
+through a graph that saved the old values refuses) and returns it; random ones draw from
+the generator that `tg.manual_seed` seeds, on the CPU, so a seed gives the same weights
+on every device.
 
 Why the scale matters: a layer sums fan_in products, so weights of standard deviation
 σ give outputs of variance ≈ fan_in · σ² · Var(x). Xavier and Kaiming pick σ so that the
@@ -18,6 +20,7 @@ from ..random import generator
 def _fill(t, values):
     """Write the NumPy array `values` into t's array, in t's dtype, on t's device."""
     t.data[...] = backend.to_device(values.astype(t.dtype, copy=False), t.device)
+    t.bump_version()
     return t
 
 
@@ -45,12 +48,14 @@ def normal_(t, mean=0.0, std=1.0):
 def zeros_(t):
     """Fill t with 0."""
     t.data.fill(0)
+    t.bump_version()
     return t
 
 
 def ones_(t):
     """Fill t with 1."""
     t.data.fill(1)
+    t.bump_version()
     return t
 
 

@@ -1,8 +1,11 @@
-"""Layers: the fully connected Linear layer and the activations as Modules."""
+"""Layers: the fully connected Linear layer, the activations as Modules, and Flatten,
+Dropout and Embedding."""
 
 import math
 
+from .. import functional as F
 from ..ops import matmul
+from ..ops.shapes import normalize_axis
 from ..tensor import Tensor, zeros
 from . import init
 from .module import Module, Parameter
@@ -109,3 +112,81 @@ class Identity(Module):
 
     def forward(self, x):
         return x
+
+
+class Flatten(Module):
+    """The axes start_dim to end_dim merged into one: (N, C, H, W) → (N, C·H·W) by default,
+    the step from a convolution's feature maps to a Linear layer."""
+
+    def __init__(self, start_dim=1, end_dim=-1):
+        super().__init__()
+        self.start_dim = start_dim
+        self.end_dim = end_dim
+
+    def forward(self, x):
+        start = normalize_axis(self.start_dim, x.ndim)[0]
+        end = normalize_axis(self.end_dim, x.ndim)[0]
+        if start > end:
+            raise ValueError(
+                f"Flatten: start_dim={self.start_dim} comes after end_dim={self.end_dim} for input of shape {x.shape}"
+            )
+        shape = x.shape
+        return x.reshape(shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Dropout(Module):
+    """Zero each element with probability p while training, and scale the others by
+    1/(1 − p), so that the expected value is unchanged; the identity after eval()."""
+
+    def __init__(self, p=0.5):
+        super().__init__()
+        F.check_probability(p, "Dropout probability p")
+        self.p = p
+
+    def forward(self, x):
+        return F.dropout(x, self.p, self.training)
+
+    def extra_repr(self):
+        return f"p={self.p}"
+
+
+class Embedding(Module):
+    """A lookup table: row i of weight (num_embeddings, embedding_dim) is the vector of
+    token i. int64 indices of any shape → vectors of shape indices.shape + (embedding_dim,).
+    weight ~ N(0, 1), as in PyTorch."""
+
+    def __init__(self, num_embeddings, embedding_dim):
+        super().__init__()
+        if num_embeddings < 1 or embedding_dim < 1:
+            raise ValueError(
+                f"Embedding needs num_embeddings >= 1 and embedding_dim >= 1, got num_embeddings={num_embeddings}, "
+                f"embedding_dim={embedding_dim}"
+            )
+        self.num_embeddings = int(num_embeddings)
+        self.embedding_dim = int(embedding_dim)
+        self.weight = Parameter(init.normal_(zeros(self.num_embeddings, self.embedding_dim)))
+
+    def forward(self, indices):
+        return F.embedding(indices, self.weight)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}"
+
+
+class GELU(Module):
+    """GELU(x) = x·Φ(x), Φ the cumulative distribution of N(0, 1); approximate="tanh" uses
+    PyTorch's tanh approximation of Φ."""
+
+    def __init__(self, approximate="none"):
+        super().__init__()
+        F.check_gelu_approximate(approximate)
+        self.approximate = approximate
+
+    def forward(self, x):
+        return F.gelu(x, self.approximate)
+
+    def extra_repr(self):
+        return f"approximate={self.approximate!r}"

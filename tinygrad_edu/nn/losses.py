@@ -50,7 +50,7 @@ class HuberLoss(_Loss):
     def __init__(self, delta=1.0, *, reduction="mean"):
         super().__init__(reduction=reduction)
         if not isinstance(delta, numbers.Real):
-            raise TypeError(f"HuberLoss: delta must be a number, got {delta!r} (reduction is keyword-only)")
+            raise TypeError(f"HuberLoss: delta must be a number, got {delta!r} (the options are keyword-only)")
         if not delta > 0:
             raise ValueError(f"HuberLoss: delta must be positive, got {delta!r}")
         self.delta = float(delta)
@@ -104,7 +104,7 @@ class KLDivLoss(_Loss):
         super().__init__(reduction=reduction)
         if not isinstance(log_target, (bool, np.bool_)):
             raise TypeError(
-                f"KLDivLoss: log_target must be True or False, got {log_target!r} (reduction is keyword-only)"
+                f"KLDivLoss: log_target must be True or False, got {log_target!r} (the options are keyword-only)"
             )
         self.log_target = bool(log_target)
 
@@ -112,4 +112,4 @@ class KLDivLoss(_Loss):
         return ([("log_target", True)] if self.log_target else []) + super().options()
 
     def forward(self, input, target):
-        return F.kl_div(input, target, self.log_target, reduction=self.reduction)
+        return F.kl_div(input, target, log_target=self.log_target, reduction=self.reduction)

@@ -1,0 +1,77 @@
+"""What a node says, in a picture and in text: a tensor's name (from params=) and kind,
+its shape and dtype, numbers in at most 4 significant digits, a summary of an array, and
+escaping for graphviz's HTML-like labels."""
+
+import html
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+
+
+def _number(value):
+    """A number in at most 4 significant digits."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    return f"{value + 0.0:.4g}"  # + 0.0 turns −0.0 into 0.0: a learner should not wonder about "-0"
+
+
+def summarize(array):
+    """All elements when there are at most 6 (nested like the array), else "min … mean … max …"."""
+    values = backend.to_numpy(array)
+    if values.size <= 6:
+        texts = [_number(v) for v in values.ravel().tolist()]
+        if values.ndim <= 1:
+            return texts[0] if values.ndim == 0 else f"[{', '.join(texts)}]"
+        return str(np.array(texts, dtype=object).reshape(values.shape).tolist()).replace("'", "")
+    if values.dtype.kind == "c":
+        return f"mean {_number(values.mean())}"
+    return f"min {_number(values.min())}  mean {_number(values.mean())}  max {_number(values.max())}"
+
+
+_dtype_names = {}  # str(dtype) is slow enough to matter for 10,000 nodes
+
+
+def shape_and_dtype(array):
+    """ "(2, 3) float64": what every tensor's label says first, after its name."""
+    name = _dtype_names.get(array.dtype)
+    if name is None:
+        name = _dtype_names[array.dtype] = str(array.dtype)
+    return f"{array.shape} {name}"
+
+
+def escape(text):
+    """`text` safe inside a graphviz HTML-like label: <, >, &, quotes, ] as entities;
+    backslashes doubled (dot reads \\N, \\G, ... as escapes even there); characters
+    that cannot be printed as Python escapes."""
+    text = str(text)
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    # "]" as an entity too: dot rejects a cell whose whole text is "]"
+    return html.escape(text, quote=True).replace("\\", "\\\\").replace("]", "&#93;")
+
+
+def names_from(params):
+    """{id(tensor): name} from params=, a dict of name to tensor."""
+    if params is None:
+        return {}
+    if not hasattr(params, "items"):
+        raise TypeError(f"params must be a dict of name to tensor, got {type(params).__name__}")
+    names = {}
+    for name, t in params.items():
+        if not isinstance(t, Tensor):
+            raise TypeError(f"params must be a dict of name to tensor, got {type(t).__name__} for {name!r}")
+        names.setdefault(id(t), str(name))
+    return names
+
+
+def tensor_kind(t, is_root):
+    """ "root", "parameter" (a leaf that requires grad), "constant" or "intermediate"."""
+    if is_root:
+        return "root"
+    if t.grad_fn is None:
+        return "parameter" if t.requires_grad else "constant"
+    return "intermediate"
