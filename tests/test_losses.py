@@ -557,7 +557,7 @@ def test_module_options_reach_the_functions(rng):
     assert nn.HuberLoss(0.5)(Tensor(x), y).item() == F.huber_loss(Tensor(x), y, delta=0.5).item()
     log_q, log_p = log_distributions(rng)
     module = nn.KLDivLoss(log_target=True, reduction="batchmean")
-    assert module(Tensor(log_q), log_p).item() == F.kl_div(Tensor(log_q), log_p, True, reduction="batchmean").item()
+    assert module(Tensor(log_q), log_p).item() == F.kl_div(Tensor(log_q), log_p, log_target=True, reduction="batchmean").item()
 
 
 def test_module_reprs_show_options_that_differ_from_the_defaults():

@@ -278,7 +278,7 @@ class ConvWeightGrad(Function):
             cols = im2col(x, kernel_size, stride, padding, dilation)
         out_channels = grad_out.shape[1]
         rows = grad_out.transpose(1, 0, 2, 3).reshape(out_channels, -1)  # free when G is channel-major
-        return 2 * (rows @ cols.reshape(-1, rows.shape[1]).T).reshape((out_channels, x.shape[1]) + tuple(kernel_size))
+        return (rows @ cols.reshape(-1, rows.shape[1]).T).reshape((out_channels, x.shape[1]) + tuple(kernel_size))
 
     def backward(self, grad):
         grad_out, x = self.inputs
