@@ -9,6 +9,7 @@ LeNet that trades its state_dict with the same PyTorch model.
 """
 
 import math
+from functools import partial
 
 import numpy as np
 import pytest
@@ -72,21 +73,28 @@ CASES = [
     conv2d_case("conv2d-1x1", (2, 3, 3, 2), (4, 3, 1, 1)),
     conv2d_case("conv2d-stride-2-padding-1", (2, 2, 6, 5), (3, 2, 3, 3), stride=2, padding=1),
     conv2d_case("conv2d-dilation-2", (1, 2, 7, 7), (2, 2, 3, 3), dilation=2, padding=2),
-    conv2d_case(
-        "conv2d-non-square", (1, 2, 7, 5), (3, 2, 3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2)
-    ),
+    conv2d_case("conv2d-non-square", (1, 2, 7, 5), (3, 2, 3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
     # stride 3 over 8 rows leaves rows past the last window: their gradient is 0
     conv2d_case("conv2d-stride-leaves-rows", (2, 1, 8, 7), (2, 1, 3, 3), stride=3),
     conv2d_case("conv2d-unbatched", (3, 5, 4), (2, 3, 3, 3), padding=1),
     conv_transpose2d_case("conv_transpose2d", (2, 3, 3, 3), (3, 2, 3, 3)),
     conv_transpose2d_case("conv_transpose2d-no-bias", (1, 2, 3, 2), (2, 3, 2, 2), bias=False),
     conv_transpose2d_case(
-        "conv_transpose2d-stride-2-padding-1-output_padding-1", (2, 2, 3, 3), (2, 2, 3, 3),
-        stride=2, padding=1, output_padding=1,
+        "conv_transpose2d-stride-2-padding-1-output_padding-1",
+        (2, 2, 3, 3),
+        (2, 2, 3, 3),
+        stride=2,
+        padding=1,
+        output_padding=1,
     ),
     conv_transpose2d_case(
-        "conv_transpose2d-non-square-dilation", (1, 2, 3, 4), (2, 3, 3, 2),
-        stride=(2, 1), padding=(1, 0), output_padding=(1, 0), dilation=(1, 2),
+        "conv_transpose2d-non-square-dilation",
+        (1, 2, 3, 4),
+        (2, 3, 3, 2),
+        stride=(2, 1),
+        padding=(1, 0),
+        output_padding=(1, 0),
+        dilation=(1, 2),
     ),
     conv_transpose2d_case("conv_transpose2d-unbatched", (2, 3, 3), (2, 2, 2, 2), stride=2),
     window_case("unfold", "unfold", (2, 2, 4, 4), kernel_size=2),
@@ -111,9 +119,7 @@ CASES = [
     window_case("avg_pool2d", "avg_pool2d", (2, 2, 4, 4), kernel_size=2),
     window_case("avg_pool2d-overlapping", "avg_pool2d", (1, 2, 5, 5), kernel_size=3, stride=1),
     window_case("avg_pool2d-padding", "avg_pool2d", (2, 1, 5, 4), kernel_size=3, stride=2, padding=1),
-    window_case(
-        "avg_pool2d-non-square", "avg_pool2d", (1, 2, 6, 5), kernel_size=(3, 2), stride=(2, 1), padding=(1, 0)
-    ),
+    window_case("avg_pool2d-non-square", "avg_pool2d", (1, 2, 6, 5), kernel_size=(3, 2), stride=(2, 1), padding=(1, 0)),
     window_case("avg_pool2d-unbatched", "avg_pool2d", (2, 4, 4), kernel_size=2),
 ]
 IDS = [case.name for case in CASES]
@@ -178,7 +184,8 @@ def plain_conv2d(x, weight, bias, stride, padding, dilation):
 def plain_conv_transpose2d(x, weight, bias, stride, padding, output_padding):
     """conv_transpose2d = a matmul with the flattened weight, then fold, the bias broadcast."""
     (n, in_channels, h, w), (kh, kw) = x.shape, weight.shape[2:]
-    out_size = tuple((m - 1) * s - 2 * p + k + e for m, k, s, p, e in zip((h, w), (kh, kw), stride, padding, output_padding))
+    sizes = zip((h, w), (kh, kw), stride, padding, output_padding)
+    out_size = tuple((m - 1) * s - 2 * p + k + extra for m, k, s, p, extra in sizes)
     cols = weight.reshape(in_channels, -1).T @ x.reshape(n, in_channels, h * w)
     return F.fold(cols, out_size, (kh, kw), padding=padding, stride=stride) + bias.reshape(1, -1, 1, 1)
 
@@ -211,35 +218,34 @@ def assert_same_values_and_gradients(fused, plain, arrays, what):
 @pytest.mark.parametrize("stride, padding, dilation", GEOMETRIES)
 def test_fused_conv2d_equals_unfold_matmul_reshape(rng, stride, padding, dilation):
     arrays = [rng.standard_normal(s) for s in ((2, 3, 7, 6), (4, 3, 3, 2), (4,))]
-    fused = lambda x, w, b: F.conv2d(x, w, b, stride, padding, dilation)  # noqa: E731
-    plain = lambda x, w, b: plain_conv2d(x, w, b, stride, padding, dilation)  # noqa: E731
-    assert_same_values_and_gradients(fused, plain, arrays, f"conv2d {stride=} {padding=} {dilation=}")
+    geometry = {"stride": stride, "padding": padding, "dilation": dilation}
+    fused, plain = partial(F.conv2d, **geometry), partial(plain_conv2d, **geometry)
+    assert_same_values_and_gradients(fused, plain, arrays, f"conv2d {geometry}")
 
 
 @pytest.mark.parametrize("stride, padding, output_padding", [((1, 1), (0, 0), (0, 0)), ((2, 3), (1, 0), (1, 2))])
 def test_fused_conv_transpose2d_equals_matmul_fold(rng, stride, padding, output_padding):
     arrays = [rng.standard_normal(s) for s in ((2, 3, 4, 3), (3, 2, 3, 2), (2,))]
-    fused = lambda x, w, b: F.conv_transpose2d(x, w, b, stride, padding, output_padding)  # noqa: E731
-    plain = lambda x, w, b: plain_conv_transpose2d(x, w, b, stride, padding, output_padding)  # noqa: E731
-    assert_same_values_and_gradients(fused, plain, arrays, f"conv_transpose2d {stride=} {padding=}")
+    geometry = {"stride": stride, "padding": padding, "output_padding": output_padding}
+    fused, plain = partial(F.conv_transpose2d, **geometry), partial(plain_conv_transpose2d, **geometry)
+    assert_same_values_and_gradients(fused, plain, arrays, f"conv_transpose2d {geometry}")
 
 
 @pytest.mark.parametrize("stride, padding, dilation", GEOMETRIES)
 def test_unfold_equals_strided_slices_stacked(rng, stride, padding, dilation):
-    fused = lambda x: F.unfold(x, (3, 2), dilation, padding, stride)  # noqa: E731
-    plain = lambda x: plain_unfold(x, (3, 2), dilation, padding, stride)  # noqa: E731
-    assert_same_values_and_gradients(fused, plain, [rng.standard_normal((2, 3, 7, 6))], "unfold")
+    geometry = {"kernel_size": (3, 2), "stride": stride, "padding": padding, "dilation": dilation}
+    fused, plain = partial(F.unfold, **geometry), partial(plain_unfold, **geometry)
+    assert_same_values_and_gradients(fused, plain, [rng.standard_normal((2, 3, 7, 6))], f"unfold {geometry}")
 
 
 @pytest.mark.parametrize("kernel_size, stride, padding", [((2, 2), (2, 2), (0, 0)), ((3, 2), (2, 1), (1, 1))])
 def test_fused_pooling_equals_unfold_and_a_reduction(kernel_size, stride, padding):
     x = distinct(2, 3, 6, 5)(np.random.default_rng(5))  # no ties: max shares nothing
-    max_plain = lambda x: plain_pool(x, lambda c: c.max(axis=1), kernel_size, stride, padding, -np.inf)  # noqa: E731
-    avg_plain = lambda x: plain_pool(x, lambda c: c.mean(axis=1), kernel_size, stride, padding, 0.0)  # noqa: E731
-    max_fused = lambda x: F.max_pool2d(x, kernel_size, stride, padding)  # noqa: E731
-    avg_fused = lambda x: F.avg_pool2d(x, kernel_size, stride, padding)  # noqa: E731
-    assert_same_values_and_gradients(max_fused, max_plain, [x], "max_pool2d")
-    assert_same_values_and_gradients(avg_fused, avg_plain, [x], "avg_pool2d")
+    geometry = {"kernel_size": kernel_size, "stride": stride, "padding": padding}
+    max_plain = partial(plain_pool, reduce=lambda cols: cols.max(axis=1), fill=-np.inf, **geometry)
+    avg_plain = partial(plain_pool, reduce=lambda cols: cols.mean(axis=1), fill=0.0, **geometry)
+    assert_same_values_and_gradients(partial(F.max_pool2d, **geometry), max_plain, [x], f"max_pool2d {geometry}")
+    assert_same_values_and_gradients(partial(F.avg_pool2d, **geometry), avg_plain, [x], f"avg_pool2d {geometry}")
 
 
 # ---------------------------------------------------------------------- properties on drawn shapes
@@ -303,7 +309,8 @@ def test_conv2d_matches_torch_on_drawn_geometries(torch, geometry, seed):
 
     out = F.conv2d(Tensor(x), Tensor(weight), None, stride, padding, dilation)
 
-    expected = torch.nn.functional.conv2d(torch.from_numpy(x), torch.from_numpy(weight), None, stride, padding, dilation)
+    x_torch, weight_torch = torch.from_numpy(x), torch.from_numpy(weight)
+    expected = torch.nn.functional.conv2d(x_torch, weight_torch, None, stride, padding, dilation)
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
 
 
@@ -326,7 +333,6 @@ def test_ties_overlaps_and_negative_inputs_next_to_padding_follow_pytorch(torch,
     """Values from {−2, −1}: many ties, windows that overlap, padding (−inf) beside negatives."""
     values = np.random.default_rng(3).integers(-2, 0, (2, 2, 5, 6)).astype(np.float64)
     x, x_torch = Tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
-    grad_out = None
     out = F.max_pool2d(x, kernel_size, stride, padding)
     expected = torch.nn.functional.max_pool2d(x_torch, kernel_size, stride, padding)
     grad_out = np.random.default_rng(4).standard_normal(out.shape)
@@ -340,15 +346,18 @@ def test_ties_overlaps_and_negative_inputs_next_to_padding_follow_pytorch(torch,
 
 @pytest.mark.oracle
 def test_nan_wins_its_window_value_and_gradient_as_in_pytorch(torch):
+    """Overlapping 2×2 windows over three NaNs: PyTorch's pooling propagates a NaN and sends
+    the window's gradient to it (to the later one of two NaNs)."""
     values = np.random.default_rng(6).standard_normal((1, 1, 4, 5))
-    values[0, 0, 1, 1] = values[0, 0, 2, 4] = values[0, 0, 3, 0] = np.nan
+    values[0, 0, 1, 1] = values[0, 0, 2, 4] = values[0, 0, 3, 0] = values[0, 0, 2, 1] = np.nan
     x, x_torch = Tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
 
-    F.max_pool2d(x, 2, 1).sum().backward()
-    torch.nn.functional.max_pool2d(x_torch, 2, 1).sum().backward()
+    out = F.max_pool2d(x, 2, 1)
+    expected = torch.nn.functional.max_pool2d(x_torch, 2, 1)
+    out.sum().backward()
+    expected.sum().backward()
 
-    np.testing.assert_array_equal(F.max_pool2d(Tensor(values), 2, 1).numpy(), torch.nn.functional.max_pool2d(
-        torch.from_numpy(values), 2, 1).numpy())
+    np.testing.assert_array_equal(out.numpy(), expected.detach().numpy(), err_msg="values with NaN")
     np.testing.assert_array_equal(x.grad.numpy(), x_torch.grad.numpy(), err_msg="NaN's gradient")
 
 
@@ -384,6 +393,22 @@ def test_float32_stays_float32_in_values_and_gradients(op):
 
     assert out.dtype == np.float32, f"output is {out.dtype}"
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32, f"gradients {x.grad.dtype}, {w.grad.dtype}"
+
+
+@pytest.mark.oracle
+def test_an_empty_batch_gives_empty_outputs_and_gradients_of_the_right_shapes(torch):
+    x = Tensor(np.zeros((0, 3, 5, 5)), requires_grad=True)
+    weight = Tensor(np.ones((2, 3, 3, 3)), requires_grad=True)
+
+    out = F.max_pool2d(F.conv2d(x, weight, padding=1), 2)
+    out.sum().backward()
+
+    expected = torch.nn.functional.max_pool2d(
+        torch.nn.functional.conv2d(torch.zeros(0, 3, 5, 5), torch.ones(2, 3, 3, 3), padding=1), 2
+    )
+    assert out.shape == tuple(expected.shape), f"shape {out.shape}, PyTorch {tuple(expected.shape)}"
+    assert x.grad.shape == x.shape and weight.grad.shape == weight.shape
+    assert not weight.grad.numpy().any(), "an empty batch contributes nothing to the weight's gradient"
 
 
 def test_changing_the_weight_in_place_before_backward_is_an_error():

@@ -37,9 +37,7 @@ def wrap(array):
     t.grad = None
     t.grad_fn = None
     t._requires_grad = False
-    t._base = None
-    t._version_count = 0
-    t._changed_at = 0
+    t._counter = None
     return t
 
 
@@ -47,19 +45,39 @@ def wrap(array):
 _changes = 0  # how many in-place changes this process has made: the clock of the checks below
 
 
+class VersionCounter:
+    """How often a tensor's memory was changed in place, and the moment of the last change
+    (the value of the clock `_changes` then). A view shares the counter of the tensor it
+    views: a change of either is a change of both. Made when first needed (most tensors
+    are never changed nor viewed)."""
+
+    __slots__ = ("count", "changed_at")
+
+    def __init__(self):
+        self.count = 0
+        self.changed_at = 0
+
+
+def version_counter(t):
+    """t's VersionCounter, made now if t has none yet."""
+    if t._counter is None:
+        t._counter = VersionCounter()
+    return t._counter
+
+
 def count_change(t):
-    """Count an in-place change of t's data (a view's change counts for the tensor it
-    views, whose memory it is): t's version goes up by one, and t remembers the moment."""
+    """Count an in-place change of t's data: its version goes up by one, and it remembers
+    the moment."""
     global _changes
     _changes += 1
-    base = t if t._base is None else t._base
-    base._version_count += 1
-    base._changed_at = _changes
+    counter = version_counter(t)
+    counter.count += 1
+    counter.changed_at = _changes
 
 
 def changed_since(t, moment):
     """True when t's data was changed in place after `moment` (a value of the clock)."""
-    return (t if t._base is None else t._base)._changed_at > moment
+    return t._counter is not None and t._counter.changed_at > moment
 
 
 # ---------------------------------------------------------------------- grad mode
@@ -166,6 +184,11 @@ class Function:
     formula = ""
     reads = ("inputs", "output")
     view = False
+    library_op = False  # True for the library's own ops, set below
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.library_op = cls.__module__.startswith("tinygrad_edu.")
 
     @property
     def name(self):
@@ -201,20 +224,29 @@ class Function:
         3. Record the node when grad mode is on and some input requires grad: its inputs,
            a weak reference to its output, and the moment (see count_change), so that
            backward can tell whether what it reads was changed in place since.
+
+        The most common calls take `_apply_fast`, the same steps without loops.
         """
+        output = _apply_fast(cls, inputs, attrs)
+        if output is not None:
+            return output
         fn = cls()
-        inputs = _fast_compatible(inputs) or compatible(inputs)  # 1
+        inputs = compatible(inputs)  # 1
         fn.saved = None
         output = wrap(fn.forward(*[t.data for t in inputs], **attrs))  # 2
         if fn.view:
-            output._base = inputs[0] if inputs[0]._base is None else inputs[0]._base
-        if _mode.enabled and True in [t._requires_grad for t in inputs]:  # 3
-            fn.inputs, fn.attrs = inputs, attrs or NO_ATTRS
-            fn._output = weakref.ref(output)  # weak: a strong one would make every graph a cycle
-            fn.recorded_at = _changes
-            output.grad_fn = fn
-            output._requires_grad = True
+            output._counter = version_counter(inputs[0])
+        if _mode.enabled and any(t.requires_grad for t in inputs):  # 3
+            fn.record(inputs, output, attrs)
         return output
+
+    def record(self, inputs, output, attrs):
+        """Link this node into the graph as the op that made `output` from `inputs`."""
+        self.inputs, self.attrs = inputs, attrs or NO_ATTRS
+        self._output = weakref.ref(output)  # weak: a strong one would make every graph a cycle
+        self.recorded_at = _changes
+        output.grad_fn = self
+        output._requires_grad = True
 
     def read_tensors(self):
         """The tensors whose values backward reads, as `reads` names them."""
@@ -239,24 +271,42 @@ def compatible(inputs):
     return tuple(t if t.data.dtype == dtype or t.data.dtype.kind == "b" else t.astype(dtype) for t in tensors)
 
 
-def _fast_compatible(inputs):
-    """Step 1 of apply for its most common calls, one or two inputs that need no cast (a
-    Tensor, two Tensors of one dtype and array type, a Tensor and a Python number), without
-    compatible's general loops: a few µs of every small op. None for any other call.
-    tests/test_engine.py holds it to build the same inputs as compatible."""
+def _apply_fast(cls, inputs, attrs):
+    """apply for its most common calls — one Tensor, two Tensors of one dtype and array
+    type, a Tensor and a Python number — as one straight run, without compatible's loops
+    and lists; None for any other call, which takes apply's plain steps. The same three
+    steps: tests/test_reliability.py holds the graphs they build equal. Why: a small op's
+    NumPy call takes a few hundred ns, and so does each helper call around it."""
     if len(inputs) == 1:
-        return inputs if isinstance(inputs[0], Tensor) else None
-    if len(inputs) != 2:
+        (a,) = inputs
+        if not isinstance(a, Tensor):
+            return None
+        fn = cls()
+        fn.saved = None
+        output = wrap(fn.forward(a.data, **attrs))
+        wanted = a._requires_grad
+    elif len(inputs) == 2:
+        a, b = inputs
+        if isinstance(a, Tensor) and (b.__class__ is float or b.__class__ is int):
+            b = constant(b, a.data)
+        elif isinstance(b, Tensor) and (a.__class__ is float or a.__class__ is int):
+            a = constant(a, b.data)
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
+            return None
+        if a.data.dtype is not b.data.dtype or a.data.__class__ is not b.data.__class__:
+            return None
+        fn = cls()
+        fn.saved = None
+        output = wrap(fn.forward(a.data, b.data, **attrs))
+        wanted = a._requires_grad or b._requires_grad
+        inputs = (a, b)
+    else:
         return None
-    a, b = inputs
-    if isinstance(a, Tensor) and b.__class__ in (float, int):
-        b = constant(b, a.data)
-    elif isinstance(b, Tensor) and a.__class__ in (float, int):
-        a = constant(a, b.data)
-    elif not (isinstance(a, Tensor) and isinstance(b, Tensor)):
-        return None
-    same = a.data.dtype is b.data.dtype and a.data.__class__ is b.data.__class__
-    return (a, b) if same else None
+    if fn.view:
+        output._counter = version_counter(a)
+    if wanted and _mode.enabled:
+        fn.record(inputs, output, attrs)
+    return output
 
 
 _constants = {}
@@ -329,27 +379,26 @@ def backpropagate(root, grad_root, retain_graph=True, replay_freed=False):
             fn.saved = FREED
         yield fn, grad_out, grads_in
         for t, grad in zip(fn.inputs, grads_in):
-            if grad is not None and t.grad_fn is not None:
-                _add_pending(pending, summed, t.grad_fn, grad)
-
-
-def _add_pending(pending, summed, fn, grad):
-    """pending[fn] += grad. In place only into an array this loop made by an earlier sum:
-    the first gradient to arrive may be shared with another input (Add sends one to both),
-    and under create_graph the sum must be recorded, so out of place."""
-    if fn not in pending:
-        pending[fn] = grad
-    elif fn in summed and not _mode.enabled:
-        pending[fn].data += grad.data
-    else:
-        pending[fn] = pending[fn] + grad
-        summed.add(fn)
+            parent = t.grad_fn
+            if grad is None or parent is None:
+                continue
+            # a tensor used by several ops gets the sum of their gradients: in place only into
+            # an array an earlier sum made here (the first one may be shared: Add sends one
+            # array to both inputs), and out of place under create_graph, which records it
+            if parent not in pending:
+                pending[parent] = grad
+            elif parent in summed and not _mode.enabled:
+                pending[parent].data += grad.data
+            else:
+                pending[parent] = pending[parent] + grad
+                summed.add(parent)
 
 
 def input_gradients(fn, grad_out):
     """fn's backward for `grad_out`, as one gradient per input (None for an input that
     does not require grad), after checking that what backward reads is as forward left
-    it, and checking what backward returned."""
+    it. What a Function defined outside the library returns is checked too; the
+    library's own ops are held to the same rules by their tests (the op table)."""
     if fn.saved is FREED:
         raise RuntimeError(
             f"trying to backward through the graph a second time: {fn.name}'s saved values "
@@ -361,6 +410,8 @@ def input_gradients(fn, grad_out):
                 raise RuntimeError(_changed_in_place(fn, t))
     grads = fn.backward(grad_out)
     grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
+    if fn.library_op:
+        return grads
     if len(grads) != len(fn.inputs):
         raise RuntimeError(
             f"{fn.name}.backward returned {len(grads)} gradient(s) for {len(fn.inputs)} input(s): "
@@ -370,11 +421,17 @@ def input_gradients(fn, grad_out):
     for t, grad in zip(fn.inputs, grads):
         if grad is None or not t._requires_grad:
             checked.append(None)
-        elif isinstance(grad, Tensor) and grad.data.shape == t.data.shape and grad.data.dtype == t.data.dtype:
+        elif isinstance(grad, Tensor) and grad.data.shape == t.data.shape and _same_dtype(grad.data, t.data):
             checked.append(grad)
         else:
             raise RuntimeError(_wrong_gradient(fn, len(checked), t, grad))
     return tuple(checked)
+
+
+def _same_dtype(a, b):
+    """a.dtype == b.dtype, asked of the (usually shared) dtype objects first: NumPy's
+    dtype comparison is slow next to the small ops it guards."""
+    return a.dtype is b.dtype or a.dtype == b.dtype
 
 
 def _changed_in_place(fn, t):
@@ -412,7 +469,7 @@ def run_backward(root, grad_root, retain_graph, create_graph):
     with enable_grad() if create_graph else no_grad():
         for fn, _, grads_in in backpropagate(root, grad_root, retain_graph):
             for t, grad in zip(fn.inputs, grads_in):
-                if grad is not None and t.grad_fn is None:
+                if grad is not None and t.grad_fn is None and t._requires_grad:
                     _accumulate_leaf(t, grad, handed_out)
 
 

@@ -1,8 +1,8 @@
 """The array module behind a tensor: NumPy on "cpu", CuPy on "cuda".
 
-Everything that knows about devices lives here. Ops never branch on the device: they
-call array methods and NumPy functions, which dispatch to CuPy for CuPy arrays, and
-create new arrays with `xp(array)`. CuPy is imported the first time a tensor goes to
+What knows about devices lives here. Ops never branch on the device: they call array
+methods and NumPy functions, which dispatch to CuPy for CuPy arrays, and create new
+arrays with `xp(array)`. CuPy is imported the first time a tensor goes to
 "cuda", so `import tinygrad_edu` needs NumPy alone.
 """
 
@@ -14,15 +14,19 @@ import numpy as np
 DEVICES = ("cpu", "cuda")
 
 
-def _keep_freed_memory():
+def keep_freed_memory():
     """Ask glibc's malloc to keep freed memory for reuse rather than give it back to the OS.
 
-    NumPy allocates every result with malloc. By default glibc maps each array over 128 KiB
-    fresh from the OS and returns freed memory at the top of its heap, so a training loop
-    that frees and re-creates the same arrays every step page-faults them back in, zeroed,
-    each time: a quarter of an MLP step at batch 2048. Arrays up to 32 MiB then come from
-    the heap, which keeps up to 256 MiB of freed memory. Other C libraries: nothing to do.
+    Why: NumPy allocates every result with malloc. By default glibc maps each array over
+    128 KiB fresh from the OS and returns freed memory at the top of its heap, so a training
+    loop that frees and re-creates the same arrays every step page-faults them back in,
+    zeroed, each time: a quarter of an MLP step at batch 2048. After this call arrays up to
+    32 MiB come from the heap, which keeps up to 256 MiB of freed memory. It is a setting
+    of the whole process, made once on import; TINYGRAD_EDU_KEEP_FREED_MEMORY=0 in the
+    environment leaves malloc as it is. Other C libraries: nothing to do.
     """
+    if os.environ.get("TINYGRAD_EDU_KEEP_FREED_MEMORY", "1") == "0":
+        return
     try:
         if not os.confstr("CS_GNU_LIBC_VERSION").startswith("glibc"):
             return
@@ -34,7 +38,7 @@ def _keep_freed_memory():
     mallopt(m_mmap_threshold, 32 << 20)
 
 
-_keep_freed_memory()
+keep_freed_memory()
 
 _cupy = None  # the cupy module once a tensor has gone to "cuda"
 

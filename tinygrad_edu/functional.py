@@ -126,8 +126,7 @@ def _labels(target, scores, name):
             f"{name}: input of shape {scores.shape} has N = {n} rows, so it needs {n} class indices "
             f"(target shape ({n},)), got target of shape {labels.shape}"
         )
-    # one reduction checks both ends: viewed as unsigned, a negative label exceeds every class
-    if n and int(labels.view(np.uint64).max()) >= classes:
+    if n and (int(labels.min()) < 0 or int(labels.max()) >= classes):
         raise ValueError(
             f"{name}: class indices must lie in [0, {classes - 1}] for C = {classes} classes, "
             f"got values from {int(labels.min())} to {int(labels.max())}"

@@ -68,7 +68,7 @@ class Tensor:
     `tg.tensor(...)` always copies.
     """
 
-    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_base", "_version_count", "_changed_at", "__weakref__")
+    __slots__ = ("data", "grad", "grad_fn", "_requires_grad", "_counter", "__weakref__")
     __array_ufunc__ = None  # ndarray * Tensor defers to Tensor.__rmul__
 
     def __init__(self, data, requires_grad=False, dtype=None, device=None):
@@ -76,9 +76,7 @@ class Tensor:
         self.grad = None
         self.grad_fn = None
         self._requires_grad = False
-        self._base = None  # the tensor this one is a view of, whose version it shares
-        self._version_count = 0  # in-place changes so far (see _version)
-        self._changed_at = 0  # the moment of the last one (autograd.count_change)
+        self._counter = None  # its in-place changes: an autograd.VersionCounter once there are any
         if requires_grad:
             self.requires_grad_(True)
 
@@ -283,7 +281,7 @@ class Tensor:
     def _version(self):
         """How many times the data has been changed in place (PyTorch's name); a view
         shares the count of the tensor it views."""
-        return (self if self._base is None else self._base)._version_count
+        return 0 if self._counter is None else self._counter.count
 
     def bump_version(self):
         """Count an in-place change of the data: optimizers, nn.init's `_` functions and
@@ -294,7 +292,7 @@ class Tensor:
     def detach(self):
         """The same data, cut from the graph (it shares this tensor's version count, as a view does)."""
         t = Tensor(self.data)
-        t._base = self if self._base is None else self._base
+        t._counter = autograd.version_counter(self)
         return t
 
     def clone(self):

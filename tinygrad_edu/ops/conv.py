@@ -8,15 +8,18 @@ product (GEMM) of the flattened weight with the columns. Fold adds columns back 
 image one kernel offset at a time: kh·kw strided adds, never a loop over pixels. Pooling
 works on the same views, offset by offset.
 
-Speed is fenced here (see the README's notes on convolution):
-- The columns are laid out (C, kh, kw, N, Ho, Wo), so that (C·kh·kw, N·Ho·Wo) is a
-  reshape without a copy and a convolution of the whole batch is one GEMM.
+Speed is fenced here; each choice was measured on a LeNet training step at batch 64:
+- The columns are laid out (C, kh, kw, N, Ho, Wo): the copy into them runs along image
+  rows (2-5× faster than the (N·Ho·Wo, C·kh·kw) layout), (C·kh·kw, N·Ho·Wo) is then a
+  reshape without a copy, and a convolution of the whole batch is one GEMM.
 - The GEMM's product (O, N·Ho·Wo) is handed on as the (N, O, Ho, Wo) view of that
   channel-major memory, not copied into NCHW order: the ops after it (relu, pooling, the
   next unfold) read any strides, and in backward the gradient (O, N·Ho·Wo) that the
-  GEMMs want is then again a reshape without a copy.
+  GEMMs want is again a reshape without a copy (about 0.5-1 ms of an 8 ms step).
 - Max pooling keeps, for each output, which offset of its window held the maximum (an
-  array of small integers, the size of the output), not a mask the size of the input.
+  array of small integers, the size of the output), not a mask the size of the input,
+  and tracks the maximum with np.maximum rather than masked copies (which are 10× slower
+  on random masks): 0.7 ms forward and backward, against 6-7 ms for a mask.
 """
 
 import itertools
@@ -144,6 +147,11 @@ def col2im(values_at, shape, kernel_size, stride, padding, dilation, like):
 def _geometry(attrs):
     """The attributes that place the windows: stride, padding, dilation."""
     return {"stride": attrs["stride"], "padding": attrs["padding"], "dilation": attrs["dilation"]}
+
+
+def _without(attrs, name):
+    """The attributes but one: what the adjoint op takes of this op's attributes."""
+    return {key: value for key, value in attrs.items() if key != name}
 
 
 # ---------------------------------------------------------------------- convolution
@@ -278,7 +286,9 @@ class ConvWeightGrad(Function):
             cols = im2col(x, kernel_size, stride, padding, dilation)
         out_channels = grad_out.shape[1]
         rows = grad_out.transpose(1, 0, 2, 3).reshape(out_channels, -1)  # free when G is channel-major
-        return (rows @ cols.reshape(-1, rows.shape[1]).T).reshape((out_channels, x.shape[1]) + tuple(kernel_size))
+        return (rows @ cols.reshape(math.prod(cols.shape[:3]), -1).T).reshape(
+            (out_channels, x.shape[1]) + tuple(kernel_size)
+        )
 
     def backward(self, grad):
         grad_out, x = self.inputs
@@ -335,8 +345,7 @@ class Fold(Function):
         return col2im(lambda i, j: columns[:, :, i, j], shape, kernel_size, stride, padding, dilation, like=cols)
 
     def backward(self, grad):
-        attrs = {name: value for name, value in self.attrs.items() if name != "output_size"}
-        return Unfold.apply(grad, **attrs)
+        return Unfold.apply(grad, **_without(self.attrs, "output_size"))
 
 
 # ---------------------------------------------------------------------- pooling
@@ -393,8 +402,7 @@ class MaxPoolScatter(Function):
         )
 
     def backward(self, grad):
-        attrs = {name: value for name, value in self.attrs.items() if name != "input_shape"}
-        return MaxPoolGather.apply(grad, **attrs)
+        return MaxPoolGather.apply(grad, **_without(self.attrs, "input_shape"))
 
 
 class MaxPoolGather(Function):
@@ -453,5 +461,4 @@ class AvgPoolScatter(Function):
         return col2im(lambda i, j: share, input_shape, kernel_size, stride, padding, (1, 1), grad)
 
     def backward(self, grad):
-        attrs = {name: value for name, value in self.attrs.items() if name != "input_shape"}
-        return AvgPool2d.apply(grad, **attrs)
+        return AvgPool2d.apply(grad, **_without(self.attrs, "input_shape"))

@@ -7,7 +7,7 @@ and `grad_b`; the shared `backward` computes only those an input needs.
 
 import numpy as np
 
-from ..autograd import Function, wrap
+from ..autograd import Function
 from .shapes import unbroadcast
 
 
@@ -249,10 +249,7 @@ class Sigmoid(Function):
     reads = ("output",)
 
     def forward(self, x):
-        s = np.tanh(x * 0.5)
-        s *= 0.5
-        s += 0.5
-        return s
+        return 0.5 + 0.5 * np.tanh(0.5 * x)
 
     def backward(self, grad):
         s = self.output
@@ -274,18 +271,17 @@ class Tanh(Function):
 
 
 class ReLU(Function):
-    """max(x, 0); the gradient at 0 is 0, as in PyTorch. Forward keeps the mask [x > 0],
-    made while x is still in the cache, so that backward is one product."""
+    """max(x, 0); the gradient at 0 is 0, as in PyTorch (the output is 0 there too, so
+    [relu(x) > 0] = [x > 0])."""
 
     formula = "relu'(x) = [x > 0]"
     reads = ("output",)
 
     def forward(self, x):
-        self.saved = x > 0
         return np.maximum(x, 0)
 
     def backward(self, grad):
-        return grad * wrap(self.saved)
+        return grad * (self.output > 0)
 
 
 class Step(Function):

@@ -22,19 +22,10 @@ def reduce_losses(losses, reduction):
     return losses
 
 
-_ROWS = {}  # (n, array type) -> 0, 1, …, n − 1; never written
-
-
 def row_indices(n, like):
     """The row numbers 0, 1, …, n − 1 on the device of the array `like`, as fancy indexing
-    pairs them with class indices. Kept: a training loop asks for the same n every step."""
-    key = (n, like.__class__)
-    rows = _ROWS.get(key)
-    if rows is None:
-        if len(_ROWS) > 64:
-            _ROWS.clear()
-        rows = _ROWS[key] = backend.read_only(backend.xp(like).arange(n))
-    return rows
+    pairs them with class indices."""
+    return backend.xp(like).arange(n)
 
 
 def grad_share(grad, reduction, count, shape):
@@ -57,7 +48,7 @@ class CrossEntropy(Function):
     softmax(z) − onehot(y) in `saved`: the gradient, up to its scale.
     """
 
-    formula = "∂L/∂zᵢⱼ = (softmax(zᵢ)ⱼ − [j = yᵢ]) / N"
+    formula = "∂lossᵢ/∂zᵢⱼ = softmax(zᵢ)ⱼ − [j = yᵢ]  (÷ N for the mean)"
     reads = ("inputs",)
 
     def forward(self, logits, target, reduction):
@@ -96,12 +87,7 @@ class BCEWithLogits(Function):
     reads = ("inputs",)
 
     def forward(self, logits, target, reduction):
-        losses = np.abs(logits)
-        np.negative(losses, out=losses)  # in place, one array for the whole expression
-        np.exp(losses, out=losses)
-        np.log1p(losses, out=losses)
-        losses += np.maximum(logits, 0)
-        losses -= logits * target
+        losses = np.maximum(logits, 0) - logits * target + np.log1p(np.exp(-np.abs(logits)))
         return reduce_losses(losses, reduction)
 
     def backward(self, grad):

@@ -9,7 +9,7 @@ def unbroadcast(grad, shape):
     The gradient of a broadcast operand: each of its elements was used once per copy, so
     the gradients of the copies add up.
     """
-    if grad.shape == shape:
+    if grad.data.shape == shape:  # the common case: nothing was broadcast
         return grad
     extra = grad.ndim - len(shape)
     stretched = tuple(i + extra for i, n in enumerate(shape) if n == 1 and grad.shape[i + extra] != 1)
