@@ -152,6 +152,56 @@ class enable_grad(_SetGradMode):
     enabled = True
 
 
+# ---------------------------------------------------------------------- anomaly detection
+class _AnomalyMode(threading.local):
+    """Whether each op's results are checked for NaN and inf (per thread, like grad mode)."""
+
+    enabled = False
+
+
+_anomaly = _AnomalyMode()
+
+
+class detect_anomaly:
+    """`with tg.detect_anomaly():` the first op whose forward or backward makes a NaN or an
+    inf raises a RuntimeError naming the op, its formula and its input shapes, and marks
+    the op (`fn.anomaly`), which draw_graph shows. The error's `.output` is that op's
+    output, so `tg.draw_graph(error.output)` draws the graph up to it. It costs a check of
+    every result: for finding a bug, not for training."""
+
+    def __enter__(self):
+        self._previous = _anomaly.enabled
+        _anomaly.enabled = True
+        return self
+
+    def __exit__(self, *exc_info):
+        _anomaly.enabled = self._previous
+
+
+class AnomalyError(RuntimeError):
+    """What detect_anomaly raises; `.output` is the output of the op that made the NaN or inf."""
+
+    def __init__(self, message, output):
+        super().__init__(message)
+        self.output = output
+
+
+def _check_finite(fn, inputs, output, arrays, where):
+    """Under detect_anomaly: AnomalyError, with fn marked, when one of `arrays` holds a NaN or an inf."""
+    for position, array in enumerate(arrays):
+        if array is None or array.dtype.kind not in "fc" or backend.xp(array).isfinite(array).all():
+            continue
+        what = "NaN" if backend.xp(array).isnan(array).any() else "inf"
+        place = "its output" if where == "forward" else f"the gradient of input {position}"
+        shapes = ", ".join(str(t.shape) for t in inputs)
+        fn.anomaly = f"{where} made {what}"
+        raise AnomalyError(
+            f"detect_anomaly: {fn.name}'s {where} made {what} in {place} "
+            f"(formula: {fn.formula or 'none given'}; input shapes: {shapes})",
+            output,
+        )
+
+
 # ---------------------------------------------------------------------- Function
 class _Freed:
     def __repr__(self):
@@ -238,6 +288,8 @@ class Function:
             output._counter = version_counter(inputs[0])
         if _mode.enabled and any(t.requires_grad for t in inputs):  # 3
             fn.record(inputs, output, attrs)
+        if _anomaly.enabled:
+            _check_finite(fn, inputs, output, [output.data], "forward")
         return output
 
     def record(self, inputs, output, attrs):
@@ -306,6 +358,8 @@ def _apply_fast(cls, inputs, attrs):
         output._counter = version_counter(a)
     if wanted and _mode.enabled:
         fn.record(inputs, output, attrs)
+    if _anomaly.enabled:
+        _check_finite(fn, inputs, output, [output.data], "forward")
     return output
 
 
@@ -374,7 +428,7 @@ def backpropagate(root, grad_root, retain_graph=True, replay_freed=False):
         replayed = replay_freed and fn.saved is FREED
         if replayed:
             fn.replay()
-        grads_in = input_gradients(fn, grad_out)
+        grads_in = _checked_gradients(fn, grad_out) if _anomaly.enabled else input_gradients(fn, grad_out)
         if replayed or not retain_graph:
             fn.saved = FREED
         yield fn, grad_out, grads_in
@@ -456,6 +510,18 @@ def _wrong_gradient(fn, position, t, grad):
     else:
         problem = f"a gradient of dtype {grad.dtype}, expected the input's dtype {t.dtype}"
     return f"{fn.name}.backward returned, for input {position}, {problem}"
+
+
+def _checked_gradients(fn, grad_out):
+    """input_gradients under detect_anomaly: the node as a whole is checked, not the ops
+    its backward formula runs (a NaN there is this node's)."""
+    _anomaly.enabled = False
+    try:
+        grads_in = input_gradients(fn, grad_out)
+    finally:
+        _anomaly.enabled = True
+    _check_finite(fn, fn.inputs, fn.output, [None if g is None else g.data for g in grads_in], "backward")
+    return grads_in
 
 
 def run_backward(root, grad_root, retain_graph, create_graph):
