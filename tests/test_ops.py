@@ -187,6 +187,8 @@ CASES = [
     OpCase("tanh", lambda x: x.tanh(), lambda torch, x: x.tanh(), (normal(2, 3),)),
     OpCase("relu", lambda x: x.relu(), lambda torch, x: x.relu(), (away(2, 3),), smooth=False),
     # PyTorch's heaviside has no backward: 0·x gives the step's zero gradient
+    OpCase("sign", lambda x: x.sign(), lambda torch, x: x.sign(), (away(2, 3),), smooth=False),
+    OpCase("clone", lambda x: x.clone(), lambda torch, x: x.clone(), (normal(2, 3),)),
     OpCase("step", lambda x: x.step(), lambda torch, x: (x >= 0).to(x.dtype) + 0 * x, (away(2, 3),), smooth=False),
     OpCase(
         "clip-both",

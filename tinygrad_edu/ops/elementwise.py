@@ -229,7 +229,7 @@ class Abs(Function):
 
 
 class Sign(Function):
-    """sign(x) ∈ {−1, 0, 1}: flat almost everywhere, so no gradient flows."""
+    """sign(x) ∈ {−1, 0, 1}: flat almost everywhere, so its gradient is 0."""
 
     formula = "∂/∂x = 0"
     reads = ()
@@ -238,7 +238,7 @@ class Sign(Function):
         return np.sign(x)
 
     def backward(self, grad):
-        return None
+        return grad * 0  # zeros, as in PyTorch
 
 
 class Sigmoid(Function):
