@@ -21,9 +21,9 @@ interquartile range (q1–q3) unless the cell says min–max. "× hand-written" 
 hand-written NumPy (CuPy for the GPU rows) doing the same work (forward, hand-derived
 backward, update) in the same run. NumPy-based contenders are timed in turns in one
 process; a turn is four calls in a row, and the first of them, which refills the caches
-after the other contender, is not timed. PyTorch (eager, with its default threads) runs
-in a block of its own with NumPy timed just before and after, and its ratio is taken
-against the mean of those two NumPy medians. Peak memory is the growth of VmHWM
+after the other contender, is not timed. PyTorch (eager) runs at 1 and at 2 threads, in a
+block of its own with NumPy timed just before and after; the faster thread count counts
+(the figure names it), and its ratio is taken against the mean of those two NumPy medians. Peak memory is the growth of VmHWM
 (/proc/self/status) over its value after the imports, in one fresh process per
 measurement. A goal is ✓ when the figure
 meets the bar written next to it. Where a machine's cores are shared, torch's OpenMP

@@ -90,7 +90,7 @@ def run(config):
             torch_row = harness.Row(workload, TORCH_CUDA, "absent (no PyTorch with CUDA)")
         else:
             step = torch_step(torch, ACTIVATION, state_dict, X, labels, device="cuda")
-            timing, torch_reference = harness.torch_block(hand_step, _synchronized(step, torch.cuda.synchronize),
+            timing, _, torch_reference = harness.torch_block(hand_step, _synchronized(step, torch.cuda.synchronize),
                                                           repeats, config.warmup)
             torch_row = harness.timing_row(workload, TORCH_CUDA, timing, torch_reference)
         if batch >= 8192:
