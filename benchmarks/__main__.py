@@ -13,7 +13,7 @@ import time
 from . import harness
 
 # name -> module of benchmarks/; the order of the table
-WORKLOADS = ["overhead", "logreg", "mlp", "deep", "memory", "cuda"]
+WORKLOADS = ["overhead", "logreg", "mlp", "transformer", "deep", "memory", "cuda"]
 
 METHOD = """\
 How to read it: each figure is the median over repetitions after a warm-up, with the
