@@ -9,7 +9,6 @@ always shows what backward does.
 
 import functools
 import inspect
-import math
 import threading
 import weakref
 from types import MappingProxyType
@@ -323,41 +322,52 @@ def compatible(inputs):
     return tuple(t if t.data.dtype == dtype or t.data.dtype.kind == "b" else t.astype(dtype) for t in tensors)
 
 
-def _apply_fast(cls, inputs, attrs):
+def _apply_fast(cls, inputs, attrs):  # noqa: C901 - one straight run on purpose: see the docstring
     """apply for its most common calls — one Tensor, two Tensors of one dtype and array
-    type, a Tensor and a Python number — as one straight run, without compatible's loops
-    and lists; None for any other call, which takes apply's plain steps. The same three
-    steps: tests/test_reliability.py holds the graphs they build equal. Why: a small op's
-    NumPy call takes a few hundred ns, and so does each helper call around it."""
-    if len(inputs) == 1:
-        (a,) = inputs
-        if not isinstance(a, Tensor):
-            return None
-        fn = cls()
-        fn.saved = None
-        output = wrap(fn.forward(a.data, **attrs))
-        wanted = a._requires_grad
-    elif len(inputs) == 2:
-        a, b = inputs
-        if isinstance(a, Tensor) and (b.__class__ is float or b.__class__ is int):
-            b = constant(b, a.data)
-        elif isinstance(b, Tensor) and (a.__class__ is float or a.__class__ is int):
-            a = constant(a, b.data)
+    type, a Tensor and a Python number — as one straight run: the same three steps
+    without compatible's loops and lists, and without helper calls (wrap and record are
+    written out: each call costs a fifth of a small op's NumPy call). None for any other
+    call, which takes apply's plain steps. tests/test_reliability.py holds the graphs of
+    the two equal."""
+    if len(inputs) == 2:
+        a, b = inputs  # 1: a Python number becomes a constant; a cast or a device check is not for here
+        if b.__class__ is float or b.__class__ is int:
+            b = constant(b, a.data) if isinstance(a, Tensor) else None
+        elif a.__class__ is float or a.__class__ is int:
+            a = constant(a, b.data) if isinstance(b, Tensor) else None
         if not (isinstance(a, Tensor) and isinstance(b, Tensor)):
             return None
-        if a.data.dtype is not b.data.dtype or a.data.__class__ is not b.data.__class__:
+        da, db = a.data, b.data
+        if da.dtype is not db.dtype or da.__class__ is not db.__class__:
             return None
         fn = cls()
         fn.saved = None
-        output = wrap(fn.forward(a.data, b.data, **attrs))
-        wanted = a._requires_grad or b._requires_grad
-        inputs = (a, b)
+        out = fn.forward(da, db, **attrs)  # 2
+        output = Tensor.__new__(Tensor)
+        output.data = np.asarray(out) if isinstance(out, np.generic) else out
+        output.grad = output.grad_fn = output._counter = None
+        output._requires_grad = False
+        record = (a._requires_grad or b._requires_grad) and _mode.enabled
+    elif len(inputs) == 1 and isinstance(inputs[0], Tensor):
+        (a,) = inputs
+        fn = cls()
+        fn.saved = None
+        out = fn.forward(a.data, **attrs)  # 2
+        output = Tensor.__new__(Tensor)
+        output.data = np.asarray(out) if isinstance(out, np.generic) else out
+        output.grad = output.grad_fn = output._counter = None
+        output._requires_grad = False
+        if fn.view:
+            output._counter = version_counter(a)
+        record = a._requires_grad and _mode.enabled
     else:
         return None
-    if fn.view:
-        output._counter = version_counter(a)
-    if wanted and _mode.enabled:
-        fn.record(inputs, output, attrs)
+    if record:  # 3
+        fn.inputs, fn.attrs = (a, b) if len(inputs) == 2 else inputs, attrs or NO_ATTRS
+        fn._output = weakref.ref(output)
+        fn.recorded_at = _changes
+        output.grad_fn = fn
+        output._requires_grad = True
     if _anomaly.enabled:
         _check_finite(fn, inputs, output, [output.data], "forward")
     return output
@@ -370,10 +380,10 @@ def constant(value, like):
     """`value` as a constant Tensor next to the array `like` (dtypes.constant's rules). A
     Python number's constant is kept: a training loop multiplies by the same few numbers
     every step, and building one costs more than the small op it feeds. The key holds the
-    number's type and sign, as -0.0 == 0.0 and True == 1."""
-    if value.__class__ not in (float, int, bool):
+    number's type, as True == 1; zeros are not kept, as -0.0 == 0.0 would share a key."""
+    if value.__class__ not in (float, int, bool) or not value:  # zeros too: -0.0 == 0.0 as a key
         return wrap(dtypes.constant(value, like))
-    key = (value.__class__, value, math.copysign(1, value), like.dtype, like.__class__)
+    key = (value.__class__, value, like.dtype, like.__class__)
     t = _constants.get(key)
     if t is None:
         if len(_constants) > 1024:
@@ -408,44 +418,52 @@ def backward_order(root_fn):
     return order
 
 
-def backpropagate(root, grad_root, retain_graph=True, replay_freed=False):
+def backpropagate(root, grad_root, retain_graph=True, replay_freed=False, leaves=None):
     """The chain rule, one node at a time.
 
     For each Function in backward order, yields (fn, grad_out, grads_in): the gradient of
     the loss with respect to fn's output (the sum of what its consumers sent; None when
     they all sent None) and the gradient fn's backward sends to each input (None where
-    none flows, also for inputs that do not require grad). Unless `retain_graph`, what a
+    none flows, also for inputs that do not require grad). A tensor used by several ops
+    gets the sum of their gradients; given a dict `leaves`, the sums that reach leaves
+    which require grad are kept there (leaf -> gradient). Unless `retain_graph`, what a
     node saved is freed after its step; with `replay_freed`, a node freed by an earlier
     backward is recomputed for its step and freed again (the pictures draw freed graphs).
     """
     pending = {root.grad_fn: grad_root}  # fn -> the gradient of its output, summed so far
-    summed = set()  # Functions whose pending gradient is an array this loop made, safe to add into
+    summed = set()  # keys of pending or leaves whose gradient is an array a sum here made
+    recording, checking = _mode.enabled, _anomaly.enabled  # create_graph; detect_anomaly
     for fn in backward_order(root.grad_fn):
         grad_out = pending.pop(fn, None)
-        if grad_out is None:  # every consumer sent None (e.g. through sign())
+        if grad_out is None:  # every consumer sent None
             yield fn, None, (None,) * len(fn.inputs)
             continue
         replayed = replay_freed and fn.saved is FREED
         if replayed:
             fn.replay()
-        grads_in = _checked_gradients(fn, grad_out) if _anomaly.enabled else input_gradients(fn, grad_out)
+        grads_in = _checked_gradients(fn, grad_out) if checking else input_gradients(fn, grad_out)
         if replayed or not retain_graph:
             fn.saved = FREED
         yield fn, grad_out, grads_in
         for t, grad in zip(fn.inputs, grads_in):
-            parent = t.grad_fn
-            if grad is None or parent is None:
+            if grad is None:
                 continue
-            # a tensor used by several ops gets the sum of their gradients: in place only into
-            # an array an earlier sum made here (the first one may be shared: Add sends one
-            # array to both inputs), and out of place under create_graph, which records it
-            if parent not in pending:
-                pending[parent] = grad
-            elif parent in summed and not _mode.enabled:
-                pending[parent].data += grad.data
+            if t.grad_fn is not None:
+                sums, key = pending, t.grad_fn
+            elif leaves is not None and t._requires_grad:
+                sums, key = leaves, t
             else:
-                pending[parent] = pending[parent] + grad
-                summed.add(parent)
+                continue
+            # in place only into an array an earlier sum made here (the first gradient may be
+            # shared: Add sends one array to both inputs), and out of place under
+            # create_graph, which records the sum
+            if key not in sums:
+                sums[key] = grad
+            elif key in summed and not recording:
+                sums[key].data += grad.data
+            else:
+                sums[key] = sums[key] + grad
+                summed.add(key)
 
 
 def input_gradients(fn, grad_out):
@@ -463,9 +481,9 @@ def input_gradients(fn, grad_out):
             if changed_since(t, fn.recorded_at):
                 raise RuntimeError(_changed_in_place(fn, t))
     grads = fn.backward(grad_out)
+    if fn.library_op:  # a tuple or one Tensor, by the library's own rule
+        return grads if grads.__class__ is tuple else (grads,)
     grads = tuple(grads) if isinstance(grads, (tuple, list)) else (grads,)
-    if fn.library_op:
-        return grads
     if len(grads) != len(fn.inputs):
         raise RuntimeError(
             f"{fn.name}.backward returned {len(grads)} gradient(s) for {len(fn.inputs)} input(s): "
@@ -528,15 +546,14 @@ def run_backward(root, grad_root, retain_graph, create_graph):
     """The engine: backpropagate `grad_root` from `root` and add the gradient that reaches
     each leaf that requires grad to its `.grad`. Backward formulas run in no-grad mode
     unless `create_graph`, which records them so that the gradients can be differentiated."""
-    handed_out = {id(grad_root.data)}  # arrays that a tensor outside this loop may hold
-    if root.grad_fn is None:  # a leaf: its gradient is the seed itself
-        _accumulate_leaf(root, grad_root, handed_out)
-        return
+    leaves = {root: grad_root} if root.grad_fn is None else {}  # a leaf root: its gradient is the seed
     with enable_grad() if create_graph else no_grad():
-        for fn, _, grads_in in backpropagate(root, grad_root, retain_graph):
-            for t, grad in zip(fn.inputs, grads_in):
-                if grad is not None and t.grad_fn is None and t._requires_grad:
-                    _accumulate_leaf(t, grad, handed_out)
+        if root.grad_fn is not None:
+            for _ in backpropagate(root, grad_root, retain_graph, leaves=leaves):
+                pass  # each step applies the chain rule; what reaches the leaves is summed in `leaves`
+        handed_out = {id(grad_root.data)}  # arrays that a tensor outside the engine may hold
+        for leaf, grad in leaves.items():
+            _accumulate_leaf(leaf, grad, handed_out)
 
 
 def _accumulate_leaf(leaf, grad, handed_out):

@@ -2,6 +2,7 @@
 computational graph. Every method is a thin call into an op of `ops/`."""
 
 import math
+import operator
 
 import numpy as np
 
@@ -171,14 +172,9 @@ class Tensor:
         """ "cpu" or "cuda"."""
         return backend.device_of(self.data)
 
-    @property
-    def requires_grad(self):
-        """True when operations on this tensor are recorded for backward."""
-        return self._requires_grad
-
-    @requires_grad.setter
-    def requires_grad(self, requires_grad):
-        self.requires_grad_(requires_grad)
+    # True when operations on this tensor are recorded for backward; setting it checks the
+    # dtype as requires_grad_ does. (The getter is a C attrgetter: backward formulas read it often.)
+    requires_grad = property(operator.attrgetter("_requires_grad"), lambda self, value: self.requires_grad_(value))
 
     @property
     def is_leaf(self):
