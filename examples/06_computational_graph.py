@@ -1,29 +1,53 @@
-"""Lesson 6: seeing the computational graph, and backward step by step.
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
 
-    python examples/06_computational_graph.py [--quick] [--out DIR]
+# %% [markdown]
+# # Lesson 6: seeing the computational graph, and backward step by step
+#
+# Every operation on tensors that require grad records a node: the op (its `grad_fn`),
+# the tensors that went in, the tensor that came out. `backward()` walks these nodes from
+# the loss back to the parameters, and each node applies the chain rule with its own
+# local derivative, its `formula`:
+#
+#     ∂loss/∂input = ∂loss/∂output · ∂output/∂input
+#
+# `tg.viz` draws the graph with graphviz: values, the gradient that reached each tensor,
+# and the formula of each op; `render_steps` draws one frame per op, in the order the
+# engine runs them. Without graphviz's `dot` program the lesson says so in one line,
+# keeps the DOT source (.dot files: paste them into any graphviz viewer) and prints the
+# same graph as text.
+#
+# As a script: `python examples/06_computational_graph.py [--quick] [--out DIR]`.
 
-Every operation on tensors that require grad records a node: the op (its grad_fn),
-the tensors that went in, the tensor that came out. backward() walks these nodes from
-the loss back to the parameters, and each node applies the chain rule with its own
-local derivative, its `formula`:
-
-    ∂loss/∂input = ∂loss/∂output · ∂output/∂input
-
-tg.viz draws the graph with graphviz: values, the gradient that reached each tensor,
-and the formula of each op; render_steps draws one frame per op, in the order the
-engine runs them. Without graphviz's `dot` program the lesson says so, keeps the DOT
-source (.dot files: paste them into any graphviz viewer) and prints the same graph as
-text.
-"""
+# %%
+"""Lesson 6: seeing the computational graph, and backward step by step."""
 
 import numpy as np
-from _common import parse_args, say
+from _common import check_derivation, check_prediction, parse_args, say, show, show_file
 
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
 from tinygrad_edu import Tensor, nn
 
+RANKDIR = "TB"  # top to bottom: a tall graph fits a slide, and the loss ends up at the bottom
 
+
+# %% [markdown]
+# ## Two graphs
+#
+# A logistic regression on one point, loss = BCE(σ(x Wᵀ + b), y), and a 2-3-1 MLP with
+# tanh on four points. `params=` names the tensors in the pictures; the parameters of a
+# model are named from `named_parameters()`.
+
+
+# %%
 def logistic_regression_graph():
     """loss = BCE(σ(x Wᵀ + b), y) for one point x = (1, 2) of class y = 1."""
     model = nn.Linear(2, 1)
@@ -53,6 +77,41 @@ def mlp_graph():
     return loss, names
 
 
+# %% [markdown]
+# ## Pictures, or the DOT source without graphviz
+#
+# The first picture tells whether graphviz's `dot` is installed. Without it,
+# `tg.viz.render` writes the DOT source beside the path asked for and raises a
+# RuntimeError saying how to install graphviz; the lesson turns that into one line and
+# keeps the `.dot` files.
+
+
+# %%
+def render_pictures(graphs, out):
+    """Each graph as SVG and PNG (or as DOT source where dot is missing): (paths, formats)."""
+    loss, names = graphs["logistic_regression"]
+    files = []
+    try:
+        files.append(
+            tg.viz.render(
+                loss, out / "logistic_regression_graph.svg", params=names, show_formulas=True, rankdir=RANKDIR
+            )
+        )
+        formats = ("svg", "png")
+    except RuntimeError as error:
+        say("graphviz's dot is missing", f"{error}; the pictures below are DOT source (.dot) instead")
+        formats = ("dot",)
+    for name, (loss, names) in graphs.items():
+        for format in formats:
+            path = str(out / f"{name}_graph.{format}")
+            if path not in files:
+                files.append(tg.viz.render(loss, path, params=names, show_formulas=True, rankdir=RANKDIR))
+    for path in files:
+        say("graph picture", path)
+    return files, formats
+
+
+# %%
 def main(argv=None):
     args = parse_args(__doc__, argv)
     graphs = {"logistic_regression": logistic_regression_graph(), "mlp": mlp_graph()}
@@ -63,31 +122,94 @@ def main(argv=None):
         say(f"{name.replace('_', ' ')} graph as text", "\n" + text)
         results[f"{name}_text"] = text
 
-    # the first picture tells whether graphviz's dot is here; without it, keep the DOT source
-    loss, names = graphs["logistic_regression"]
-    files = []
-    try:
-        files.append(tg.viz.render(loss, args.out / "logistic_regression_graph.svg", params=names, show_formulas=True))
-        formats = ("svg", "png")
-    except RuntimeError as error:
-        say("graphviz's dot is missing", f"{error}\nthe pictures below are DOT source (.dot) instead")
-        formats = ("dot",)
-    for name, (loss, names) in graphs.items():
-        for format in formats:
-            path = str(args.out / f"{name}_graph.{format}")
-            if path not in files:
-                files.append(tg.viz.render(loss, path, params=names, show_formulas=True))
+    files, formats = render_pictures(graphs, args.out)
     for path in files:
-        say("graph picture", path)
+        if path.endswith(".svg"):
+            show_file(path)
 
     # the backward pass of the logistic regression, one frame per op, in the engine's order
+    # (the notebooks issue, part B, adds tg.viz.step_through(loss): the same frames on a slider)
     loss, names = graphs["logistic_regression"]
     frames = args.out / "backward_steps"
-    steps = tg.viz.render_steps(loss, frames, format=formats[-1], params=names, show_formulas=True)
+    steps = tg.viz.render_steps(loss, frames, format=formats[-1], params=names, show_formulas=True, rankdir=RANKDIR)
     say("backward pass as numbered frames", f"{len(steps)} frames in {frames}")
+    if formats != ("dot",):
+        for frame in tg.viz.backward_steps(loss, params=names, show_formulas=True, rankdir=RANKDIR):
+            show(frame)  # a graphviz.Digraph shows itself, as SVG
     results.update(dot_available=formats != ("dot",), files=files, steps=steps)
     return results
 
 
+# %% [markdown]
+# ## Run the lesson
+#
+# First each graph as text (a tensor per line, the op that made it and its inputs), then
+# the pictures: boxes are tensors (gold the loss, green the parameters), ellipses are ops
+# with their local derivative, and each edge's colour is the size of the gradient along
+# it. Last, the backward pass one op at a time.
+
+# %%
 if __name__ == "__main__":
-    main()
+    results = main()
+
+# %% [markdown]
+# ## Exercises
+#
+# Write your answer where it says `None` and run the cell. Solutions:
+# `solutions/06_computational_graph.py`.
+#
+# ### Exercise 1: follow the gradient through a graph
+#
+# For ŷ = σ(w·x + b) with w = 2, x = 3, b = −6, predict ∂ŷ/∂w: the gradient that
+# backward leaves in `w.grad`. Walk the graph from ŷ back to w: σ's local derivative
+# at z = w·x + b, times the derivative of w·x + b with respect to w. The check runs
+# backward and prints the graph as text with each gradient.
+
+# %%
+gradient_reaching_w = None  # your prediction: a number
+
+
+def exercise_gradient_reaching_w(prediction):
+    def computed():
+        w, x, b = (Tensor(v, dtype=np.float64, requires_grad=True) for v in (2.0, 3.0, -6.0))
+        y_hat = (w * x + b).sigmoid()
+        y_hat.backward()
+        print(tg.viz.text_graph(y_hat, params={"w": w, "x": x, "b": b, "ŷ": y_hat}))
+        return w.grad.item()
+
+    todo = "σ'(z) = σ(z)(1 − σ(z)) at z = 2·3 − 6, times ∂z/∂w; then set gradient_reaching_w"
+    return check_prediction("gradient reaching w", prediction, computed, todo)
+
+
+if __name__ == "__main__":
+    exercise_gradient_reaching_w(gradient_reaching_w)
+
+
+# %% [markdown]
+# ### Exercise 2: the chain rule through two ops
+#
+# loss = (tanh(w·x) − y)² for the weights w (2,), the point `CHAIN_X` and the target
+# `CHAIN_Y`. The graph is Dot → Tanh → Sub → Pow; write ∂loss/∂w with NumPy in
+# `chain_rule_gradient`, one local derivative per op, multiplied from the loss back.
+
+# %%
+CHAIN_X = np.array([0.5, -1.5])
+CHAIN_Y = 0.25
+
+
+def chain_rule_gradient(w):
+    """∂/∂w of (tanh(w·CHAIN_X) − CHAIN_Y)², an array of shape (2,)."""
+    return None  # your derivation
+
+
+def exercise_chain_rule_gradient(by_hand):
+    def loss(w):
+        return ((w @ Tensor(CHAIN_X)).tanh() - CHAIN_Y) ** 2
+
+    w = Tensor([0.4, 0.3], dtype=np.float64)
+    todo = "write ∂loss/∂w in chain_rule_gradient: 2(tanh(w·x) − y) · (1 − tanh²(w·x)) · ..."
+    return check_derivation("chain rule through tanh", loss, w, by_hand, todo)
+
+
+if __name__ == "__main__":
+    exercise_chain_rule_gradient(chain_rule_gradient)

@@ -54,7 +54,7 @@ def test_table_is_well_formed(results):
         assert ratio == "—" or re.fullmatch(r"\d+\.\d\d×", ratio), f"bad ratio cell {ratio!r} in {row}"
         assert goal == "" or re.match(r"[✓✗] \S", goal), f"bad goal cell {goal!r} in {row}"
     workloads = {row[0].split(":")[0].split(",")[0] for row in rows}
-    for name in ("overhead", "logreg", "mlp ReLU", "deep", "memory"):
+    for name in ("overhead", "logreg", "mlp ReLU", "transformer", "deep", "memory"):
         assert name in workloads, f"workload {name!r} is missing from the table ({sorted(workloads)})"
 
 
@@ -76,7 +76,7 @@ def test_goals_are_checked(results):
     _, *rows = table_rows(results["text"])
     goals = {(row[0].split(":")[0].split(",")[0], row[5][0]) for row in rows if row[1] == "tinygrad_edu" and row[5]}
     names = {name for name, _ in goals}
-    for name in ("overhead", "logreg", "mlp ReLU", "deep", "memory"):
+    for name in ("overhead", "logreg", "mlp ReLU", "transformer", "deep", "memory"):
         assert name in names, f"no goal checked for {name!r}"
     assert all(mark in "✓✗" for _, mark in goals)
 

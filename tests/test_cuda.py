@@ -15,6 +15,7 @@ import types
 import numpy as np
 import pytest
 from test_attention import ATTENTION_CASES
+from test_conv import CASES as CONV_CASES
 from test_norm import NORM_CASES
 from test_ops import CASES
 
@@ -126,7 +127,7 @@ def test_cuda_tensor_basics():
     np.testing.assert_array_equal(tg.randn(5, device="cuda").numpy(), on_cpu)
 
 
-TABLE = CASES + NORM_CASES + ATTENTION_CASES  # the core's op table and those of the other families
+TABLE = CASES + NORM_CASES + ATTENTION_CASES + CONV_CASES  # the core's op table and those of the other families
 
 
 @needs_gpu

@@ -3,10 +3,12 @@ escaped labels, gradients computed by viz itself, render's file rules, text_grap
 
 import importlib
 import math
+import os
 import pkgutil
 import re
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 from collections import Counter
 
@@ -19,8 +21,9 @@ import tinygrad_edu as tg
 import tinygrad_edu.ops
 from tinygrad_edu import Tensor, autograd, viz
 
-NODE = re.compile(r"^\t(\w+) \[(.*)\]$", re.S)
-EDGE = re.compile(r"^\t(\w+) -> (\w+) \[(.*)\]$", re.S)
+STATEMENT = re.compile(r"^(\w+)(?: -> (\w+))?(?: \[(.*)\])?$", re.S)
+HTML_LABEL = re.compile(r"label=(<.*>)(.*)$", re.S)  # graphviz writes the label first
+ATTRIBUTE = re.compile(r'(\w+)=("(?:[^"\\]|\\.)*"|\S+)')
 BOLD = re.compile(r"<B>(.*?)</B>")
 SVG_TEXT = "{http://www.w3.org/2000/svg}text"
 
@@ -29,24 +32,61 @@ def scalar(value):
     return Tensor(np.array(float(value)), requires_grad=True)
 
 
-def nodes_of(graph):
-    """{node id: its attribute text} for the graph's tensors and ops (not the legend)."""
-    found = {}
-    for line in graph.body:
-        match = NODE.match(line)
-        if match and re.fullmatch(r"t\d+|op\d+", match.group(1)):
-            found[match.group(1)] = match.group(2)
+def parse_attributes(text):
+    """{key: value} of a DOT attribute list, quotes removed; an HTML label as it is."""
+    attributes = {}
+    match = HTML_LABEL.match(text)
+    if match:
+        attributes["label"], text = match.groups()
+    for key, value in ATTRIBUTE.findall(text):
+        attributes[key] = value[1:-1] if value.startswith('"') else value
+    return attributes
+
+
+def statements(graph):
+    """[(node, None, attributes)] and [(tail, head, attributes)] for every node and edge of
+    the graph's DOT source, with the defaults of the scopes around it (node [...] and
+    edge [...] in the graph and its subgraphs) filled in, as dot reads them."""
+    scopes = [{"node": {}, "edge": {}}]
+    found = []
+    for line in graph.source.splitlines()[1:]:  # after "digraph computational_graph {"
+        line = line.strip()
+        if line.endswith("{"):  # a subgraph starts: it inherits the defaults
+            scopes.append({kind: dict(defaults) for kind, defaults in scopes[-1].items()})
+            continue
+        if line == "}":
+            scopes.pop()
+            continue
+        match = STATEMENT.match(line)
+        if not match:  # a graph attribute: rankdir=LR, a frame's label
+            continue
+        first, head, text = match.groups()
+        attributes = parse_attributes(text or "")
+        if head is None and first in ("node", "edge"):
+            scopes[-1][first].update(attributes)
+            continue
+        found.append((first, head, {**scopes[-1]["node" if head is None else "edge"], **attributes}))
     return found
 
 
+def all_nodes(graph):
+    """{node id: its attributes}, the legend and the cut's node included."""
+    return {name: attributes for name, head, attributes in statements(graph) if head is None}
+
+
+def nodes_of(graph):
+    """{node id: its attributes} for the graph's tensors and ops (not the legend)."""
+    return {name: a for name, a in all_nodes(graph).items() if re.fullmatch(r"t\d+|op\d+", name)}
+
+
 def edges_of(graph):
-    """[(tail, head, attribute text)] of every edge."""
-    return [m.groups() for m in map(EDGE.match, graph.body) if m]
+    """[(tail, head, attributes)] of every edge."""
+    return [(tail, head, attributes) for tail, head, attributes in statements(graph) if head is not None]
 
 
 def title_of(attributes):
     """The bold first row of a node's label (a tensor's name, an op's name)."""
-    return BOLD.search(attributes).group(1)
+    return BOLD.search(attributes["label"]).group(1)
 
 
 def named_edges(graph):
@@ -56,8 +96,7 @@ def named_edges(graph):
 
 
 def attribute(attributes, key):
-    match = re.search(rf'\b{key}="([^"]*)"', attributes)
-    return match and match.group(1)
+    return attributes.get(key)
 
 
 def svg_texts(svg):
@@ -123,7 +162,7 @@ def test_leaf_constant_and_root_look_different_and_legend_explains():
         for name in ("loss", "w", "two", "z")
     }
     assert len(set(looks.values())) == 4, f"root, leaf, constant and intermediate must differ: {looks}"
-    legend = next(line for line in graph.body if line.startswith("\tlegend "))
+    legend = all_nodes(graph)["legend"]["label"]
     for color, _ in looks.values():
         assert color in legend, f"the legend shows the colour {color}"
     assert "constant" in legend and "root" in legend
@@ -133,7 +172,7 @@ def test_value_shows_all_elements_up_to_six_else_min_mean_max():
     small = Tensor(np.array([[1.0, 2.5, 3.0], [4.0, 5.0, 6.0]]), requires_grad=True)
     large = Tensor(np.arange(7, dtype=np.float64), requires_grad=True)
     graph = tg.draw_graph(small.sum() + large.sum(), params={"small": small, "large": large})
-    labels = {title_of(a): a for a in nodes_of(graph).values()}
+    labels = {title_of(a): a["label"] for a in nodes_of(graph).values()}
     assert "data [[1, 2.5, 3], [4, 5, 6]]" in labels["small"]
     assert "(2, 3) float64" in labels["small"]
     assert "data min 0  mean 3  max 6" in labels["large"]
@@ -156,6 +195,47 @@ def test_draw_graph_is_viz_draw_graph_and_import_needs_no_graphviz():
     code = "import sys, tinygrad_edu; print('graphviz' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False", "import tinygrad_edu must not import graphviz"
+    code = "import sys, tinygrad_edu as tg; x = tg.ones(2, requires_grad=True); tg.viz.text_graph((x * 2).sum())\n"
+    code += "print('graphviz' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False", "text needs no graphviz: it is imported when a picture is drawn"
+
+
+def test_viz_is_a_package_with_one_module_per_job():
+    for job in ("walking", "gradients", "labels", "picture", "text", "files"):
+        importlib.import_module(f"tinygrad_edu.viz.{job}")
+    for name in ("draw_graph", "backward_steps", "render", "render_steps", "text_graph"):
+        assert name in viz.__all__ and callable(getattr(viz, name)), name
+
+
+def test_pictures_are_built_with_graphvizs_own_api(monkeypatch):
+    import graphviz
+
+    made = Counter()  # statements made through Digraph.node, Digraph.edge and Digraph.edges
+
+    def spy(method, count):
+        real = getattr(graphviz.Digraph, method)
+
+        def counting(self, *args, **kwargs):
+            args = list(args)
+            if method == "edges":
+                args[0] = list(args[0])
+            made[method.rstrip("s")] += count(args)
+            return real(self, *args, **kwargs)
+
+        monkeypatch.setattr(graphviz.Digraph, method, counting)
+
+    spy("node", lambda args: 1)
+    spy("edge", lambda args: 1)
+    spy("edges", lambda args: len(args[0]))
+    loss, names = logistic_graph()
+    for backward in (False, True):
+        if backward:
+            loss.backward()
+        made.clear()
+        graph = tg.draw_graph(loss, params=names)
+        assert made["node"] == len(all_nodes(graph)) == 9 + 5 + 1, "tensors, ops, legend"
+        assert made["edge"] == len(edges_of(graph)) == 13, "each statement of the DOT source comes from the API"
 
 
 # ------------------------------------------------------------------------------ labels
@@ -267,12 +347,50 @@ def test_without_dot_render_writes_the_dot_source_and_says_how_to_install(tmp_pa
     assert viz.render(y, tmp_path / "only.dot").endswith("only.dot"), "DOT needs no dot program"
 
 
+def test_render_refuses_a_directory(tmp_path):
+    (tmp_path / "pictures").mkdir()
+    (tmp_path / "old.dot").mkdir()
+    y = scalar(1).exp()
+    for path in ("pictures", "old.dot", "old"):  # "old" would become old.dot
+        with pytest.raises(ValueError, match="is a directory: expected the path of a file to write"):
+            viz.render(y, tmp_path / path, format="dot")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["old.dot", "pictures"]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_render_writes_a_special_file_without_a_suffix_as_it_is(tmp_path):
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    reader = os.open(pipe, os.O_RDONLY | os.O_NONBLOCK)  # a reader, so that opening it to write does not wait
+    try:
+        assert viz.render(scalar(1).exp(), pipe, format="dot") == str(pipe)
+        written = os.read(reader, 1 << 16)
+    finally:
+        os.close(reader)
+    assert written.startswith(b"digraph")
+    assert [p.name for p in tmp_path.iterdir()] == ["pipe"], "no pipe.dot beside it"
+
+
+def test_without_dot_render_never_overwrites_a_file_it_was_not_asked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "no-programs-here"))
+    mine = tmp_path / "graph.dot"
+    mine.write_text("my notes")
+    y = scalar(1).exp()
+    with pytest.raises(RuntimeError) as error:
+        viz.render(y, tmp_path / "graph.svg")
+    message = str(error.value)
+    assert f"{str(mine)!r} exists already" in message and "apt-get install graphviz" in message
+    assert "\n" not in message, "one line, as the command line prints it"
+    assert mine.read_text() == "my notes"
+    assert viz.render(y, mine) == str(mine) and mine.read_text().startswith("digraph"), "asked for, it is written"
+
+
 # --------------------------------------------------------------------------- gradients
 def test_gradients_shown_are_the_hand_derived_ones():
     # z = w·x + b = 0, y = σ(0) = 1/2, loss = Σ 2y: dloss/dy = 2, dloss/dz = 2·σ'(0) = 1/2
     loss, names = logistic_graph()
     loss.backward()
-    labels = {title_of(a): a for a in nodes_of(tg.draw_graph(loss, params=names)).values()}
+    labels = {title_of(a): a["label"] for a in nodes_of(tg.draw_graph(loss, params=names)).values()}
     expected = {"loss": 1, "scaled": 1, "y": 2, "z": 0.5, "xw": 0.5, "b": 0.5, "w": 1.5, "x": 1}
     for name, grad in expected.items():
         assert f"grad {grad:.4g}<" in labels[name], f"{name}: {labels[name]}"
@@ -282,11 +400,11 @@ def test_gradients_shown_are_the_hand_derived_ones():
 def test_no_gradients_before_backward_and_none_with_show_grad_false():
     loss, names = logistic_graph()
     before = tg.draw_graph(loss, params=names)
-    assert not any("grad " in label for label in nodes_of(before).values())
-    assert "edge colour" not in before.source and "color=" not in "".join(a for _, _, a in edges_of(before))
+    assert not any("grad " in a["label"] for a in nodes_of(before).values())
+    assert "edge colour" not in before.source and not any("color" in a for _, _, a in edges_of(before))
     loss.backward()
     hidden = tg.draw_graph(loss, params=names, show_grad=False)
-    assert not any("grad " in label for label in nodes_of(hidden).values())
+    assert not any("grad " in a["label"] for a in nodes_of(hidden).values())
     assert "edge colour" not in hidden.source
 
 
@@ -302,6 +420,8 @@ def test_edge_colour_shows_a_vanishing_gradient():
     s = 1 / (1 + math.exp(-31))
     assert colors[("z", "Sigmoid")] == viz.gradient_color(s * (1 - s)) == viz.GRADIENT_RAMP[0]
     assert colors[("Sigmoid", "y")] == viz.gradient_color(1.0) == viz.GRADIENT_RAMP[-1]
+    widths = {(titles[t], titles[h]): float(attribute(a, "penwidth")) for t, h, a in edges_of(graph)}
+    assert widths[("z", "Sigmoid")] < widths[("Sigmoid", "y")], "a larger gradient draws a thicker edge"
     assert "edge colour" in graph.source, "the legend says what the colours mean"
 
 
@@ -321,21 +441,79 @@ def test_no_gradient_into_a_constant_is_dashed():
     titles = {node: title_of(attrs) for node, attrs in nodes_of(graph).items()}
     styles = {(titles[t], titles[h]): attribute(a, "style") for t, h, a in edges_of(graph)}
     assert styles[("three", "Mul")] == "dashed"
-    assert styles[("x", "Mul")] is None
+    assert styles[("x", "Mul")] == "solid"
+
+
+class StopGradient(tg.Function):
+    """The identity, whose backward sends no gradient (None): what lies behind it gets none."""
+
+    formula = "no gradient"
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, grad):
+        return None
 
 
 def test_an_op_that_no_gradient_reaches_is_drawn_with_dashed_links():
     x = scalar(0.5)
     z = x.exp()
-    loss = z.sign() * x  # sign() sends no gradient back, so none reaches Exp
+    loss = StopGradient.apply(z) * x  # no gradient comes back through StopGradient, so none reaches Exp
     loss.backward()
     graph = tg.draw_graph(loss, params={"x": x, "z": z})
     titles = {node: title_of(attrs) for node, attrs in nodes_of(graph).items()}
     styles = {(titles[t], titles[h]): attribute(a, "style") for t, h, a in edges_of(graph)}
-    assert styles[("x", "Exp")] == styles[("Exp", "z")] == styles[("z", "Sign")] == "dashed"
-    assert styles[("x", "Mul")] is None
+    assert styles[("x", "Exp")] == styles[("Exp", "z")] == styles[("z", "StopGradient")] == "dashed"
+    assert styles[("x", "Mul")] == styles[("StopGradient", "#2")] == "solid"
     frames = viz.backward_steps(loss)
     assert len(frames) == len(autograd.backward_order(loss.grad_fn)) == 3
+
+
+def spy_on_the_chain_rule(monkeypatch):
+    """Record every call of autograd.backpropagate, the engine's chain rule: its arguments
+    and the grad mode each of its steps ran in."""
+    calls = []
+    real = autograd.backpropagate
+
+    def spy(root, grad_root, retain_graph=True, replay_freed=False):
+        call = {"root": root, "seed": grad_root.numpy().copy(), "retain_graph": retain_graph}
+        call.update(replay_freed=replay_freed, grad_modes=[])
+        calls.append(call)
+        for step in real(root, grad_root, retain_graph, replay_freed):
+            call["grad_modes"].append(tg.is_grad_enabled())
+            yield step
+
+    monkeypatch.setattr(autograd, "backpropagate", spy)
+    return calls
+
+
+@pytest.mark.parametrize("draw", [tg.draw_graph, viz.backward_steps, viz.text_graph])
+def test_every_picture_takes_its_gradients_from_the_engines_chain_rule(monkeypatch, draw):
+    loss, names = logistic_graph()
+    loss.backward()  # frees the graph: the pictures replay it
+    grads = {name: (t.grad, None if t.grad is None else t.grad.numpy().copy()) for name, t in names.items()}
+    calls = spy_on_the_chain_rule(monkeypatch)
+    draw(loss)
+    assert len(calls) == 1, "one pass of the engine's own generator, no second copy of the algorithm"
+    (call,) = calls
+    assert call["root"] is loss and np.array_equal(call["seed"], np.ones(())), "seeded like loss.backward()"
+    assert call["retain_graph"] and call["replay_freed"], "the graph is kept, and what backward freed is replayed"
+    assert call["grad_modes"] == [False] * 5, "each step runs under no_grad"
+    assert tg.is_grad_enabled()
+    for name, (grad, values) in grads.items():
+        assert names[name].grad is grad, f"{name}.grad is the same object"
+        assert values is None or np.array_equal(grad.numpy(), values), f"{name}.grad kept its values"
+
+
+def test_the_chain_rule_steps_leave_the_callers_grad_mode_between_them():
+    loss, _ = logistic_graph()
+    steps = viz.gradients.chain_rule_steps(loss)
+    fn, grad_out, grads_in = next(steps)
+    assert tg.is_grad_enabled(), "between two steps the caller's code records as it did"
+    assert fn is loss.grad_fn and np.array_equal(grad_out.numpy(), np.ones(()))
+    assert not any(g is not None and g.requires_grad for g in grads_in), "nothing was recorded"
+    assert len(list(steps)) == 4
 
 
 class SavedSquare(tg.Function):
@@ -394,7 +572,7 @@ def test_backward_steps_one_frame_per_op_in_the_engines_order():
     frames = viz.backward_steps(loss, params=names)
     assert len(frames) == len(order) == 5
     for number, (frame, fn) in enumerate(zip(frames, order), start=1):
-        current = [a for n, a in nodes_of(frame).items() if viz.CURRENT_OP_COLOR in a]
+        current = [a for a in nodes_of(frame).values() if a.get("fillcolor") == viz.CURRENT_OP_COLOR]
         assert len(current) == 1 and title_of(current[0]) == fn.name
         assert f"step {number} of 5: backward of {fn.name}" in frame.source
 
@@ -403,8 +581,8 @@ def test_backward_steps_fill_in_gradients_as_they_become_known_and_touch_no_grad
     loss, names = logistic_graph()
     frames = viz.backward_steps(loss, params=names)
     assert all(t.grad is None for t in names.values()), "backward_steps writes no .grad"
-    first = {title_of(a): a for a in nodes_of(frames[0]).values()}
-    last = {title_of(a): a for a in nodes_of(frames[-1]).values()}
+    first = {title_of(a): a["label"] for a in nodes_of(frames[0]).values()}
+    last = {title_of(a): a["label"] for a in nodes_of(frames[-1]).values()}
     assert "grad 1<" in first["scaled"] and "grad" not in first["x"]
     assert "grad 1.5<" in last["w"] and "grad 1<" in last["x"]
     pending = [a for _, _, a in edges_of(frames[0]) if attribute(a, "style") == "dotted"]
@@ -444,11 +622,29 @@ def test_a_large_graph_is_cut_with_a_node_saying_how_many_were_left_out():
     _, h = chain(300)  # 301 tensors + 300 ops
     graph = tg.draw_graph(h, max_nodes=50)
     assert len(nodes_of(graph)) == 50
-    omitted = next(line for line in graph.body if line.startswith("\tomitted "))
+    omitted = all_nodes(graph)["omitted"]["label"]
     assert "551 more nodes not shown" in omitted
     assert any(tail == "omitted" for tail, _, _ in edges_of(graph)), "the cut is linked to where it is"
+    h.sum().backward()
+    cut_edges = [a for tail, _, a in edges_of(tg.draw_graph(h, max_nodes=50)) if tail == "omitted"]
+    assert cut_edges and all((a["style"], a["color"]) == ("dashed", "black") for a in cut_edges), "no gradient pen"
     assert len(nodes_of(tg.draw_graph(h, max_nodes=601))) == 601
     assert "omitted" not in tg.draw_graph(h, max_nodes=601).source
+
+
+def test_backward_steps_refuse_a_graph_beyond_max_nodes_in_seconds(tmp_path):
+    _, h = chain(200_000)  # 200,001 tensors and 200,000 ops
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="this graph has 400,001 tensors and ops, more than max_nodes=500"):
+        viz.backward_steps(h)
+    with pytest.raises(ValueError, match="more than max_nodes=1,000"):
+        viz.render_steps(h, tmp_path / "frames", max_nodes=1_000)
+    assert time.perf_counter() - start < 30, "counting the graph is quick; drawing 200,000 frames was not"
+    assert not (tmp_path / "frames").exists()
+    _, small = chain(3)  # 4 tensors and 3 ops
+    assert len(viz.backward_steps(small, max_nodes=7)) == 3
+    with pytest.raises(ValueError, match="7 tensors and ops, more than max_nodes=6"):
+        viz.backward_steps(small, max_nodes=6)
 
 
 def test_deep_graphs_need_no_recursion():

@@ -354,6 +354,26 @@ def _argmax_dtype(kernel_size):
     return np.min_scalar_type(kernel_size[0] * kernel_size[1] - 1)
 
 
+def _running_max(windows, kernel_size, nan_wins):
+    """(the maximum of each window, the offset where it was first reached) for windows
+    (N, C, kh, kw, Ho, Wo), by a running maximum over the offsets in PyTorch's scan order.
+    With nan_wins a NaN beats every number (and a later NaN an earlier one)."""
+    xp = backend.xp(windows)
+    best = xp.copy(windows[:, :, 0, 0], order="K")  # "K": keep x's memory order
+    argmax = xp.zeros_like(best, dtype=_argmax_dtype(kernel_size))
+    wins = xp.empty_like(best, dtype=bool)
+    for k, (i, j) in enumerate(_offsets(kernel_size)[1:], 1):
+        candidate = windows[:, :, i, j]
+        xp.greater(candidate, best, out=wins)  # strictly: the first of tied maxima keeps its place
+        if nan_wins:
+            wins |= xp.isnan(candidate)
+        xp.maximum(best, candidate, out=best)
+        # k grows, so the last offset that won is the largest: a max, not a masked copy (10×
+        # slower); bool viewed as uint8 is 0 or 1 without a copy
+        xp.maximum(argmax, wins.view(np.uint8) * argmax.dtype.type(k), out=argmax)
+    return best, argmax
+
+
 class MaxPool2d(Function):
     """The largest value of each kh × kw window of x (N, C, H, W), the padding −inf:
     (N, C, Ho, Wo). Forward keeps, for each output, the offset in its window of the value
@@ -368,17 +388,12 @@ class MaxPool2d(Function):
 
     def forward(self, x, *, kernel_size, stride, padding):
         _check_pooling("max_pool2d", x, kernel_size, padding)
-        xp = backend.xp(x)
         windows = _windows(x, kernel_size, stride, padding, fill=-np.inf)
-        best = xp.copy(windows[:, :, 0, 0], order="K")  # "K": keep x's memory order
-        argmax = xp.zeros_like(best, dtype=_argmax_dtype(kernel_size))
-        for k, (i, j) in enumerate(_offsets(kernel_size)[1:], 1):
-            candidate = windows[:, :, i, j]
-            wins = candidate > best  # strictly: the first of tied maxima keeps its place
-            wins |= xp.isnan(candidate)
-            xp.maximum(best, candidate, out=best)  # NaN wins here too
-            # k grows, so the last offset that won is the largest: a max, not a masked copy (10× slower)
-            xp.maximum(argmax, wins.astype(argmax.dtype) * argmax.dtype.type(k), out=argmax)
+        best, argmax = _running_max(windows, kernel_size, nan_wins=False)
+        # np.maximum carries any NaN into `best`, so one look at the output finds them all;
+        # only then is the pass made again with NaN's rule, which costs two more per offset
+        if backend.xp(x).isnan(best).any():
+            best, argmax = _running_max(windows, kernel_size, nan_wins=True)
         self.saved = argmax
         return best
 
@@ -396,6 +411,8 @@ class MaxPoolScatter(Function):
     reads = ()
 
     def forward(self, grad, *, argmax, input_shape, kernel_size, stride, padding):
+        if stride == kernel_size and padding == (0, 0):
+            return _scatter_to_tiles(grad, argmax, input_shape, kernel_size)
         kw = kernel_size[1]
         return col2im(
             lambda i, j: grad * (argmax == i * kw + j), input_shape, kernel_size, stride, padding, (1, 1), grad
@@ -403,6 +420,23 @@ class MaxPoolScatter(Function):
 
     def backward(self, grad):
         return MaxPoolGather.apply(grad, **_without(self.attrs, "input_shape"))
+
+
+def _scatter_to_tiles(grad, argmax, input_shape, kernel_size):
+    """MaxPoolScatter where the windows tile the image (stride = kernel size, no padding):
+    each pixel lies in one window at most, so each offset's share is written straight into
+    its place, one multiply per offset, with no zeros to add onto and no adds (as col2im
+    needs where windows overlap). Channel-major memory, as col2im's."""
+    xp = backend.xp(grad)
+    n, c, h, w = input_shape
+    (kh, kw), (ho, wo) = kernel_size, grad.shape[2:]
+    out = xp.empty((c, n, h, w), dtype=grad.dtype).transpose(1, 0, 2, 3)
+    out[:, :, ho * kh :] = 0  # the rows and columns past the last window, which no window covers
+    out[:, :, :, wo * kw :] = 0
+    windows = backend.sliding_windows(out, kernel_size, kernel_size, (1, 1), writeable=True)
+    for k, (i, j) in enumerate(_offsets(kernel_size)):
+        xp.multiply(grad, argmax == k, out=windows[:, :, i, j])
+    return out
 
 
 class MaxPoolGather(Function):

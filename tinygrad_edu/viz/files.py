@@ -40,7 +40,8 @@ def is_special(path):
 
 def _refuse_directory(path):
     if path.is_dir():
-        raise ValueError(f"{str(path)!r} is a directory: expected the path of a file to write, e.g. {str(path / 'graph.svg')!r}")
+        example = str(path / "graph.svg")
+        raise ValueError(f"{str(path)!r} is a directory: expected the path of a file to write, e.g. {example!r}")
 
 
 def _target(path, format):

@@ -29,7 +29,8 @@ def summarize(array):
         return str(np.array(texts, dtype=object).reshape(values.shape).tolist()).replace("'", "")
     if values.dtype.kind == "c":
         return f"mean {_number(values.mean())}"
-    return f"min {_number(values.min())}  mean {_number(values.mean())}  max {_number(values.max())}"
+    mean = values.sum(dtype=np.float64) / values.size  # .mean() costs twice as much, for 10,000 labels
+    return f"min {_number(values.min())}  mean {_number(mean)}  max {_number(values.max())}"
 
 
 _dtype_names = {}  # str(dtype) is slow enough to matter for 10,000 nodes

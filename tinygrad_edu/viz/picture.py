@@ -43,10 +43,11 @@ def mean_abs(array):
     return float(np.abs(array).sum()) / array.size if array.size else 0.0
 
 
-def _ramp_position(magnitude):
-    """Where log10(magnitude) lies between the ends of GRADIENT_RANGE, from 0 to 1."""
+def _ramp_index(magnitude):
+    """Where log10(magnitude) lies between the ends of GRADIENT_RANGE, as an index of _PALETTE."""
     low, high = GRADIENT_RANGE
-    return min(max((math.log10(magnitude) - low) / (high - low), 0.0), 1.0)
+    position = min(max((math.log10(magnitude) - low) / (high - low), 0.0), 1.0)
+    return round(position * (len(_PALETTE) - 1))
 
 
 def _palette(ramp, steps=100):
@@ -72,28 +73,43 @@ def gradient_color(magnitude):
         return NOT_FINITE_COLOR
     if magnitude == 0:
         return ZERO_GRADIENT_COLOR
-    return _PALETTE[round(_ramp_position(magnitude) * (len(_PALETTE) - 1))]
+    return _PALETTE[_ramp_index(magnitude)]
 
 
-def _gradient_weight(magnitude):
-    """The pen width that goes with gradient_color: thicker for larger gradients."""
+def _pen(color, style="solid", width=1.0, tooltip=""):
+    """An edge's pen: its colour, style, width and tooltip. Every pen names all four, so
+    that an `edge [...]` statement replaces the pen before it; a tuple, to group edges by."""
+    return (("color", color), ("style", style), ("penwidth", f"{width:.2f}"), ("tooltip", tooltip))
+
+
+PLAIN_PEN = _pen("black")
+PENDING_PEN = _pen(PENDING_COLOR, "dotted")
+NO_GRADIENT_PEN = _pen(NO_GRADIENT_COLOR, "dashed", tooltip="no gradient flows here")
+CUT_PEN = _pen("black", "dashed")
+# the larger the gradient, the thicker the edge: one width per colour of the palette
+_GRADIENT_PENS = [_pen(color, width=1.0 + 2.0 * n / (len(_PALETTE) - 1)) for n, color in enumerate(_PALETTE)]
+
+
+def _gradient_pen(magnitude):
+    """The pen of an edge that carries mean |grad| `magnitude` (gradient_color's colour)."""
     if not math.isfinite(magnitude) or magnitude == 0:
-        return 1.0
-    return 1.0 + 2.0 * _ramp_position(magnitude)
+        return _pen(gradient_color(magnitude))
+    return _GRADIENT_PENS[_ramp_index(magnitude)]
 
 
 def _edge_style(link, gradients, pending):
-    """An edge's attributes: none without gradients; dotted while backward has not reached
-    it (when `pending`); dashed grey where no gradient flows; else the gradient's colour."""
-    if gradients is None:
-        return {}
+    """An edge's attributes as (the pen that many edges share, its own): plain without
+    gradients; dotted while backward has not reached it (when `pending`); dashed grey
+    where no gradient flows; else the gradient's colour and width, its size as a tooltip."""
+    if gradients is None or (link not in gradients and not pending):
+        return PLAIN_PEN, {}
     if link not in gradients:
-        return {"color": PENDING_COLOR, "style": "dotted"} if pending else {}
+        return PENDING_PEN, {}
     grad = gradients[link]
     if grad is None:
-        return {"color": NO_GRADIENT_COLOR, "style": "dashed", "tooltip": "no gradient flows here"}
+        return NO_GRADIENT_PEN, {}
     size = mean_abs(grad)
-    return {"color": gradient_color(size), "penwidth": f"{_gradient_weight(size):.2f}", "tooltip": f"mean |grad| = {size:.3g}"}
+    return _gradient_pen(size), {"tooltip": f"mean |grad| = {size:.3g}"}
 
 
 # ------------------------------------------------------------------------------ labels
@@ -153,15 +169,28 @@ class _Picture:
         return self.names.get(id(self.walked.tensors[k])) or f"#{k + 1}"
 
     def add_tensors(self, grads):
-        """One box per tensor: name, shape and dtype, value, gradient (when known)."""
+        """One box per tensor: name, shape and dtype, value, gradient (when known); the
+        tensors of each kind in a subgraph that sets the kind's style once."""
+        by_kind = {kind: [] for kind in KIND_STYLES}
         for k, t in enumerate(self.walked.tensors):
-            # shapes and numbers are digits, signs, brackets and commas: nothing to escape
-            rows = [f"<B>{escape(self.tensor_name(k))}</B>", shape_and_dtype(t.data)]
-            if self.show_data:
-                rows.append(f"data {summarize(t.data)}")
-            if grads is not None and k in grads:
-                rows.append(f"grad {summarize(grads[k])}")
-            self.graph.node(f"t{k}", _table(rows), **KIND_STYLES[tensor_kind(t, k == 0)])
+            by_kind[tensor_kind(t, k == 0)].append(k)
+        for kind, numbers in by_kind.items():
+            if not numbers:
+                continue
+            with self.graph.subgraph(name=f"{kind}_tensors") as group:
+                group.attr("node", **KIND_STYLES[kind])
+                for k in numbers:
+                    group.node(f"t{k}", self.tensor_label(k, grads))
+
+    def tensor_label(self, k, grads):
+        t = self.walked.tensors[k]
+        # shapes and numbers are digits, signs, brackets and commas: nothing to escape
+        rows = [f"<B>{escape(self.tensor_name(k))}</B>", shape_and_dtype(t.data)]
+        if self.show_data:
+            rows.append(f"data {summarize(t.data)}")
+        if grads is not None and k in grads:
+            rows.append(f"grad {summarize(grads[k])}")
+        return _table(rows)
 
     def add_ops(self, current=None):
         """One ellipse per op: its name and, with show_formulas, its local derivative; the
@@ -180,9 +209,12 @@ class _Picture:
         """One edge per data-flow link, coloured by the gradient along it when known.
 
         gradients: {link: array or None}; a link missing from it is drawn as pending
-        (backward has not reached it yet) when `pending`, else plain.
+        (backward has not reached it yet) when `pending`, else plain. The edges are drawn
+        pen by pen, each pen set once by an `edge [...]` statement: graphviz takes
+        microseconds to quote each attribute, which adds up over 10,000 edges.
         """
         walked = self.walked
+        by_pen = {}  # pen -> [(tail, head, the edge's own attributes)]
         for link in walked.links():
             j = link[1]
             if link[0] == "in":
@@ -192,7 +224,15 @@ class _Picture:
                 tail, head = f"t{source}", f"op{j}"
             else:
                 tail, head = f"op{j}", f"t{walked.op_output[j]}"
-            self.graph.edge(tail, head, **_edge_style(link, gradients, pending))
+            pen, own = _edge_style(link, gradients, pending)
+            by_pen.setdefault(pen, []).append((tail, head, own))
+        for pen, edges in by_pen.items():
+            if pen != PLAIN_PEN or len(by_pen) > 1:
+                self.graph.attr("edge", **dict(pen))
+            self.graph.edges((tail, head) for tail, head, own in edges if not own)  # in one call: quicker
+            for tail, head, own in edges:
+                if own:
+                    self.graph.edge(tail, head, **own)
 
     def add_cut(self):
         """One node that says how many nodes were left out, linked to where the cut is."""
@@ -201,11 +241,9 @@ class _Picture:
             return
         label = _table([f"… {walked.omitted:,} more nodes not shown", "(raise max_nodes to see them)"])
         self.graph.node("omitted", label, shape="box", style="dashed")
-        for j, inputs in enumerate(walked.op_inputs):
-            if any(i is None for i in inputs):
-                self.graph.edge("omitted", f"op{j}", style="dashed")
-        for k in walked.cut_tensors:
-            self.graph.edge("omitted", f"t{k}", style="dashed")
+        self.graph.attr("edge", **dict(CUT_PEN))
+        self.graph.edges(("omitted", f"op{j}") for j, inputs in enumerate(walked.op_inputs) if None in inputs)
+        self.graph.edges(("omitted", f"t{k}") for k in walked.cut_tensors)
 
     def add_legend(self, gradients_shown, pending=False):
         self.graph.node("legend", _legend(gradients_shown, pending), shape="plain", style="")

@@ -46,6 +46,20 @@ class Walk:
                 yield ("in", j, p)
             yield ("out", j)
 
+    def visit_all(self):
+        """Visit every tensor reachable from the root, breadth first: record what there is
+        room for, count the rest."""
+        queue = deque(self.tensors)
+        while queue:
+            t = queue.popleft()
+            fn = t.grad_fn
+            if fn is None:
+                self.leaf_has_grad = self.leaf_has_grad or t.grad is not None
+                continue
+            k = self._index.get(id(t))
+            shown = k is not None and self._has_room()
+            queue.extend(self._record_op(fn, k) if shown else self._count_op(fn, k))
+
     def _has_room(self):
         return self._max_nodes is None or len(self.tensors) + len(self.ops) < self._max_nodes
 
@@ -86,16 +100,7 @@ def walk(root, max_nodes=None):
     """The Walk of the tensors and ops reachable from `root` (breadth first, no
     recursion), at most `max_nodes` of them recorded; the rest are only counted."""
     walked = Walk(root, max_nodes)
-    queue = deque([root])
-    while queue:
-        t = queue.popleft()
-        fn = t.grad_fn
-        if fn is None:
-            walked.leaf_has_grad = walked.leaf_has_grad or t.grad is not None
-            continue
-        k = walked._index.get(id(t))
-        shown = k is not None and walked._has_room()
-        queue.extend(walked._record_op(fn, k) if shown else walked._count_op(fn, k))
+    walked.visit_all()
     return walked
 
 
