@@ -5,6 +5,9 @@ where softmax or sigmoid followed by a log would give log 0 = −inf; BinaryCros
 clamps its logs at −100 as PyTorch does. Each reduces its per-sample losses itself
 (`reduction` is "mean", "sum" or "none"), so a whole loss is one node in a picture.
 Backward formulas are Tensor operations, so `create_graph=True` can differentiate them.
+Each fused loss has a plain composition of ordinary ops beside it in tests/test_fused.py
+(−log_softmax at the labels; BCE of σ(z); the BCE formula), held equal in values and
+gradients.
 """
 
 import numpy as np

@@ -46,6 +46,8 @@ class Linear(Function):
     """y = x Wᵀ + b, fused: x (..., in), W (out, in), b (out,) or absent; y (..., out).
 
     One GEMM with the bias added in place into its output; BLAS reads Wᵀ without a copy.
+    Its plain composition is `x @ weight.transpose() + bias` (tests/test_fused.py holds
+    the two equal, values and gradients).
     """
 
     formula = "∂/∂x = G W, ∂/∂W = Gᵀ x, ∂/∂b = Σ G"

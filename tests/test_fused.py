@@ -1,0 +1,95 @@
+"""Each fused op equals its plain composition of ordinary ops, in values and gradients:
+the fused op is the speed, the composition is the maths (as each docstring writes it)."""
+
+import numpy as np
+import pytest
+
+import tinygrad_edu.functional as F
+from tinygrad_edu import Tensor
+from tinygrad_edu.ops import loss as fused
+from tinygrad_edu.ops.matmul import Linear
+
+
+# ---------------------------------------------------------------------- the plain compositions
+def plain_linear(x, weight, bias):
+    """x Wᵀ + b"""
+    return x @ weight.transpose() + bias
+
+
+def plain_cross_entropy(logits, labels, reduction):
+    """−ln softmax(z)[y] per row, written with log_softmax and indexing"""
+    rows = np.arange(len(labels))
+    return reduce(-logits.log_softmax(axis=1)[rows, labels], reduction)
+
+
+def plain_bce_with_logits(logits, target, reduction):
+    """−[y ln σ(z) + (1 − y) ln(1 − σ(z))], from σ itself"""
+    probs = logits.sigmoid()
+    return reduce(-(target * probs.log() + (1 - target) * (1 - probs).log()), reduction)
+
+
+def plain_bce(y_hat, target, reduction):
+    """−[y ln ŷ + (1 − y) ln(1 − ŷ)]"""
+    return reduce(-(target * y_hat.log() + (1 - target) * (1 - y_hat).log()), reduction)
+
+
+def reduce(losses, reduction):
+    return {"mean": losses.mean, "sum": losses.sum}.get(reduction, lambda: losses)()
+
+
+# ---------------------------------------------------------------------- fused == plain
+def leaves(*arrays):
+    return [Tensor(a.copy(), requires_grad=True) for a in arrays]
+
+
+def assert_same(fused_out, plain_out, fused_inputs, plain_inputs):
+    np.testing.assert_allclose(fused_out.numpy(), plain_out.numpy(), rtol=1e-10, atol=1e-12)
+    grad = np.random.default_rng(1).standard_normal(fused_out.shape)
+    fused_out.backward(Tensor(grad))
+    plain_out.backward(Tensor(grad))
+    for i, (a, b) in enumerate(zip(fused_inputs, plain_inputs)):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"input {i}")
+
+
+@pytest.mark.parametrize("x_shape", [(5, 3), (2, 4, 3)], ids=["matrix", "batched"])
+def test_linear_equals_x_times_w_transposed_plus_b(x_shape):
+    rng = np.random.default_rng(0)
+    arrays = rng.standard_normal(x_shape), rng.standard_normal((4, 3)), rng.standard_normal(4)
+    ours, plain = leaves(*arrays), leaves(*arrays)
+    assert_same(Linear.apply(*ours), plain_linear(*plain), ours, plain)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_equals_minus_log_softmax_at_the_labels(reduction):
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 4, 6)
+    logits = rng.standard_normal((6, 4))
+    ours, plain = leaves(logits), leaves(logits)
+    out = fused.CrossEntropy.apply(ours[0], target=labels, reduction=reduction)
+    assert_same(out, plain_cross_entropy(plain[0], labels, reduction), ours, plain)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_with_logits_equals_bce_of_the_sigmoid(reduction):
+    rng = np.random.default_rng(0)
+    arrays = 2 * rng.standard_normal((5, 3)), rng.uniform(0, 1, (5, 3))
+    ours, plain = leaves(*arrays), leaves(*arrays)
+    out = fused.BCEWithLogits.apply(*ours, reduction=reduction)
+    assert_same(out, plain_bce_with_logits(*plain, reduction), ours, plain)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_bce_equals_its_formula_away_from_zero_and_one(reduction):
+    rng = np.random.default_rng(0)
+    arrays = rng.uniform(0.05, 0.95, (5, 3)), rng.uniform(0, 1, (5, 3))
+    ours, plain = leaves(*arrays), leaves(*arrays)
+    out = fused.BinaryCrossEntropy.apply(*ours, reduction=reduction)
+    assert_same(out, plain_bce(*plain, reduction), ours, plain)
+
+
+def test_the_functional_losses_are_the_fused_ops():
+    logits, labels = Tensor(np.zeros((2, 3)), requires_grad=True), np.array([0, 2])
+    assert F.cross_entropy(logits, labels).grad_fn.name == "CrossEntropy"
+    z, y = Tensor(np.zeros(3), requires_grad=True), Tensor(np.ones(3))
+    assert F.binary_cross_entropy_with_logits(z, y).grad_fn.name == "BCEWithLogits"
+    assert F.binary_cross_entropy(z.sigmoid(), y).grad_fn.name == "BinaryCrossEntropy"
