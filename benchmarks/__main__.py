@@ -13,7 +13,7 @@ import time
 from . import harness
 
 # name -> module of benchmarks/; the order of the table
-WORKLOADS = ["overhead", "logreg", "mlp", "transformer", "deep", "memory", "cuda"]
+WORKLOADS = ["overhead", "logreg", "mlp", "conv", "transformer", "deep", "memory", "cuda"]
 
 METHOD = """\
 How to read it: each figure is the median over repetitions after a warm-up, with the
@@ -67,6 +67,8 @@ def main(argv=None):
     args = parse_args(argv)
     names = args.only or WORKLOADS
     config = harness.Config(quick=args.quick)
+    if args.quick:  # a smoke run: torch at one thread count only
+        harness.TORCH_THREADS = (1,)
     machine = harness.machine()
     rows, notes = [], []
     started = time.perf_counter()
