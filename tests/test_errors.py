@@ -1,5 +1,6 @@
-"""Bad input gets the exception DESIGN.md's Errors table names (the core's rows), with a
-message that says what was expected and what was given."""
+"""Bad input gets the exception the README's errors promise (ValueError for shapes and
+axes, TypeError for data that is not numbers, RuntimeError for backward's misuse, ...),
+with a message that says what was expected and what was given."""
 
 import numpy as np
 import pytest

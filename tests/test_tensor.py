@@ -1,4 +1,4 @@
-"""The Tensor API of DESIGN.md: construction and copying, factories, dtype rules,
+"""The Tensor API: construction and copying, factories, dtype rules,
 properties, conversions, comparisons, hashing, interplay with NumPy arrays, repr."""
 
 import numpy as np
@@ -164,7 +164,7 @@ def test_manual_seed_makes_random_factories_reproducible():
 
 
 # ---------------------------------------------------------------------- dtype rules
-# (a, b, op, dtype): DESIGN.md's rules, which are torch.result_type's
+# (a, b, op, dtype): torch.result_type's rules
 DTYPE_RULES = [
     (np.array([1, 2]), 0.5, "mul", np.float32),
     (np.ones(2, np.float32), np.ones(2, np.float64), "mul", np.float64),

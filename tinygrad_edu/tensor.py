@@ -1,5 +1,6 @@
-"""Tensor: an array (NumPy on "cpu", CuPy on "cuda"), its gradient, and its link into the
-computational graph. Every method is a thin call into an op of `ops/`."""
+"""Tensor: an array (NumPy on "cpu", CuPy on "cuda"), its gradient, its version, and its
+link into the computational graph. The maths methods are one-line calls of ops in `ops/`;
+the rest parse arguments (shapes, axes, devices) or read the array."""
 
 import math
 import operator
