@@ -46,10 +46,12 @@ test: $(PY) dot
 	@if [ "$(ORACLE)" = "1" ]; then \
 		$(PIP) install -q torch==2.13.0 && $(PIP) install -q -e ".[oracle]"; fi
 	$(PY) -m ruff check tinygrad_edu tests examples benchmarks
+	$(PY) -m ruff format --check tinygrad_edu tests examples benchmarks
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 -q -rs
 
 lint: $(PY)
 	$(PY) -m ruff check tinygrad_edu tests examples benchmarks
+	$(PY) -m ruff format --check tinygrad_edu tests examples benchmarks
 
 bench: $(PY)
 	$(PIP) install -q -e ".[examples]"

@@ -31,7 +31,7 @@ TORCH_CUDA = "PyTorch (cuda)"
 TINYGRAD_CPU = "tinygrad_edu (CPU)"
 
 NOTE = (
-    "cuda: the mlp ReLU step on the GPU; \"× hand-written\" is against hand-written CuPy (the NumPy step of "
+    'cuda: the mlp ReLU step on the GPU; "× hand-written" is against hand-written CuPy (the NumPy step of '
     "mlp on CuPy arrays) of the same run; every GPU step ends with a device synchronize."
 )
 
@@ -80,8 +80,9 @@ def run(config):
         tg_step = tinygrad_step(model, tg.Tensor(X, device="cuda"), tg.Tensor(labels, device="cuda"))
         np.testing.assert_allclose(float(tg_step().item()), float(hand.step()), rtol=1e-3)
         hand_step = _synchronized(hand.step, sync_cupy)
-        timings = harness.interleaved({CUPY: hand_step, TINYGRAD_CUDA: _synchronized(tg_step, sync_cupy)},
-                                      repeats, config.warmup)
+        timings = harness.interleaved(
+            {CUPY: hand_step, TINYGRAD_CUDA: _synchronized(tg_step, sync_cupy)}, repeats, config.warmup
+        )
         reference = timings[CUPY].median
         hand_row = harness.timing_row(workload, CUPY, timings[CUPY], reference)
         tg_row = harness.timing_row(workload, TINYGRAD_CUDA, timings[TINYGRAD_CUDA], reference)
@@ -90,17 +91,20 @@ def run(config):
             torch_row = harness.Row(workload, TORCH_CUDA, "absent (no PyTorch with CUDA)")
         else:
             step = torch_step(torch, ACTIVATION, state_dict, X, labels, device="cuda")
-            timing, _, torch_reference = harness.torch_block(hand_step, _synchronized(step, torch.cuda.synchronize),
-                                                          repeats, config.warmup)
+            timing, _, torch_reference = harness.torch_block(
+                hand_step, _synchronized(step, torch.cuda.synchronize), repeats, config.warmup
+            )
             torch_row = harness.timing_row(workload, TORCH_CUDA, timing, torch_reference)
         if batch >= 8192:
             if torch is None:
-                harness.check(tg_row, tg_row.ratio <= MAX_RATIO_CUPY,
-                              f"≤ {MAX_RATIO_CUPY}× CuPy (PyTorch CUDA absent)")
+                harness.check(tg_row, tg_row.ratio <= MAX_RATIO_CUPY, f"≤ {MAX_RATIO_CUPY}× CuPy (PyTorch CUDA absent)")
             else:
                 versus_torch = tg_row.value / torch_row.value
-                harness.check(tg_row, tg_row.ratio <= MAX_RATIO_CUPY and versus_torch <= MAX_RATIO_TORCH,
-                              f"≤ {MAX_RATIO_CUPY}× CuPy and ≤ {MAX_RATIO_TORCH}× PyTorch ({versus_torch:.2f}×)")
+                harness.check(
+                    tg_row,
+                    tg_row.ratio <= MAX_RATIO_CUPY and versus_torch <= MAX_RATIO_TORCH,
+                    f"≤ {MAX_RATIO_CUPY}× CuPy and ≤ {MAX_RATIO_TORCH}× PyTorch ({versus_torch:.2f}×)",
+                )
         rows += [hand_row, tg_row, torch_row]
 
     if CPU_BATCH in cuda_medians:
@@ -114,7 +118,8 @@ def run(config):
         reference = timings[NUMPY].median
         cpu_row = harness.timing_row(workload, TINYGRAD_CPU, timings[TINYGRAD_CPU], reference)
         speedup = cpu_row.value / cuda_medians[CPU_BATCH]
-        harness.check(cpu_row, speedup >= MIN_SPEEDUP_OVER_CPU,
-                      f"cuda ≥ {MIN_SPEEDUP_OVER_CPU:g}× faster ({speedup:.1f}×)")
+        harness.check(
+            cpu_row, speedup >= MIN_SPEEDUP_OVER_CPU, f"cuda ≥ {MIN_SPEEDUP_OVER_CPU:g}× faster ({speedup:.1f}×)"
+        )
         rows += [harness.timing_row(workload, NUMPY, timings[NUMPY], reference), cpu_row]
     return rows

@@ -180,7 +180,11 @@ def run_child(module, *args, timeout=600):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, os.environ.get("PYTHONPATH")])))
     done = subprocess.run(
         [sys.executable, "-m", f"benchmarks.{module}", *map(str, args)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if done.returncode != 0:
         raise RuntimeError(f"benchmarks.{module} {' '.join(map(str, args))} failed:\n{done.stderr[-2000:]}")

@@ -22,7 +22,7 @@ TEXTBOOK = "tinygrad_edu (sigmoid + BCE)"
 
 NOTE = (
     "logreg: model = nn.Linear(2, 1); F.binary_cross_entropy_with_logits(model(X), y) with y (N, 1) float32, "
-    "optim.SGD(lr=0.1) — the row with the goal; \"sigmoid + BCE\" is "
+    'optim.SGD(lr=0.1) — the row with the goal; "sigmoid + BCE" is '
     "F.binary_cross_entropy(model(X).sigmoid(), y), the textbook form, against the same NumPy step."
 )
 

@@ -84,12 +84,24 @@ def run(config):
     for name, runs in results.items():
         peaks = harness.Timing([r["peak_kib"] for r in runs])
         growths = harness.Timing([r["growth_kib"] for r in runs])
-        peak_rows.append(harness.Row(peak_workload, name, _kib(peaks.median),
-                                     f"{_kib(min(peaks.samples))}–{_kib(max(peaks.samples))} (min–max)",
-                                     value=peaks.median))
-        growth_rows.append(harness.Row(growth_workload, name, _kib(growths.median),
-                                       f"{_kib(min(growths.samples))}–{_kib(max(growths.samples))} (min–max)",
-                                       value=max(growths.samples)))
+        peak_rows.append(
+            harness.Row(
+                peak_workload,
+                name,
+                _kib(peaks.median),
+                f"{_kib(min(peaks.samples))}–{_kib(max(peaks.samples))} (min–max)",
+                value=peaks.median,
+            )
+        )
+        growth_rows.append(
+            harness.Row(
+                growth_workload,
+                name,
+                _kib(growths.median),
+                f"{_kib(min(growths.samples))}–{_kib(max(growths.samples))} (min–max)",
+                value=max(growths.samples),
+            )
+        )
     harness.set_ratios(peak_rows)
     peak, growth = peak_rows[1], growth_rows[1]
     harness.check(peak, peak.ratio <= MAX_PEAK_RATIO, f"≤ {MAX_PEAK_RATIO}× NumPy")

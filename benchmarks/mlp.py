@@ -138,7 +138,10 @@ def torch_step(torch, activation, state_dict, X, labels, device="cpu"):
     """The same step in PyTorch eager, from the same weights; returns the step function."""
     act = getattr(torch.nn, activation)
     model = torch.nn.Sequential(
-        torch.nn.Linear(SIZES[0], SIZES[1]), act(), torch.nn.Linear(SIZES[1], SIZES[2]), act(),
+        torch.nn.Linear(SIZES[0], SIZES[1]),
+        act(),
+        torch.nn.Linear(SIZES[1], SIZES[2]),
+        act(),
         torch.nn.Linear(SIZES[2], SIZES[3]),
     )
     model.load_state_dict({name: torch.from_numpy(array) for name, array in state_dict.items()})
@@ -187,8 +190,9 @@ def run(config):
             step = tinygrad_step(model, tg.Tensor(X), tg.Tensor(labels))
             np.testing.assert_allclose(float(step().item()), float(hand.step()), rtol=1e-4)
             other = None if torch is None else torch_step(torch, activation, state_dict, X, labels)
-            result = harness.compare(workload, hand.step, {TINYGRAD: step}, other, config.repeats(REPEATS[batch]),
-                                     config.warmup)
+            result = harness.compare(
+                workload, hand.step, {TINYGRAD: step}, other, config.repeats(REPEATS[batch]), config.warmup
+            )
             if activation == "ReLU":
                 _check_guard(result, MAX_RATIO[batch])
             rows += [result[NUMPY], result[TINYGRAD], result[TORCH]]

@@ -101,8 +101,14 @@ def run(config):
             autograd_step(x_torch, N_OPS)
 
     result = harness.compare(
-        workload, lambda: numpy_chain(x0, N_OPS), steps, torch_step, config.repeats(200), config.warmup,
-        scale=1 / N_OPS, suffix="/op",
+        workload,
+        lambda: numpy_chain(x0, N_OPS),
+        steps,
+        torch_step,
+        config.repeats(200),
+        config.warmup,
+        scale=1 / N_OPS,
+        suffix="/op",
     )
     result.setdefault(MICROGRAD, harness.Row(workload, MICROGRAD, "absent"))
 

@@ -97,7 +97,9 @@ def test_import_needs_numpy_alone():
 def test_ops_losses_and_optimizers_have_no_device_branch_and_no_bare_array_creation():
     """Written once on the array API that NumPy and CuPy share: no `cupy`, and new arrays
     come from the inputs' module (backend.xp), never from a bare np.zeros."""
-    files = sorted((PACKAGE / "ops").glob("*.py")) + [PACKAGE / "functional.py"] + sorted((PACKAGE / "optim").glob("*.py"))
+    files = (
+        sorted((PACKAGE / "ops").glob("*.py")) + [PACKAGE / "functional.py"] + sorted((PACKAGE / "optim").glob("*.py"))
+    )
     files += [PACKAGE / "nn" / name for name in ("layers.py", "losses.py")]
     bare = re.compile(r"\bnp\.(zeros|ones|empty|full|eye|arange|array|asarray|zeros_like|ones_like)\(")
     offenders = []

@@ -44,7 +44,7 @@ def np_categorical_ce(y_hat, y):
 
 
 def np_reduce(losses, reduction, n):
-    """"mean" divides the total by n (the elements, or the samples for the class losses)."""
+    """ "mean" divides the total by n (the elements, or the samples for the class losses)."""
     return {"mean": losses.sum() / n, "sum": losses.sum(), "none": losses, "batchmean": losses.sum() / n}[reduction]
 
 
@@ -437,7 +437,12 @@ def test_bce_of_exactly_0_and_1_matches_torch(torch):
 
 # ---------------------------------------------------------------------- bad input
 ELEMENTWISE = [
-    F.mse_loss, F.l1_loss, F.huber_loss, F.binary_cross_entropy, F.binary_cross_entropy_with_logits, F.kl_div
+    F.mse_loss,
+    F.l1_loss,
+    F.huber_loss,
+    F.binary_cross_entropy,
+    F.binary_cross_entropy_with_logits,
+    F.kl_div,
 ]
 
 
@@ -557,7 +562,10 @@ def test_module_options_reach_the_functions(rng):
     assert nn.HuberLoss(0.5)(Tensor(x), y).item() == F.huber_loss(Tensor(x), y, delta=0.5).item()
     log_q, log_p = log_distributions(rng)
     module = nn.KLDivLoss(log_target=True, reduction="batchmean")
-    assert module(Tensor(log_q), log_p).item() == F.kl_div(Tensor(log_q), log_p, log_target=True, reduction="batchmean").item()
+    assert (
+        module(Tensor(log_q), log_p).item()
+        == F.kl_div(Tensor(log_q), log_p, log_target=True, reduction="batchmean").item()
+    )
 
 
 def test_module_reprs_show_options_that_differ_from_the_defaults():

@@ -204,7 +204,10 @@ class Doubler(Function):
         (lambda g: (), r"0 gradient\(s\) for 1 input"),
         (lambda g: g.sum(), r"input 0, a gradient of shape \(\), expected the input's shape \(3,\)"),
         (lambda g: (g * 2).numpy(), "input 0, a ndarray, expected a Tensor"),
-        (lambda g: (g * 2).astype(np.float32), "input 0, a gradient of dtype float32, expected the input's dtype float64"),
+        (
+            lambda g: (g * 2).astype(np.float32),
+            "input 0, a gradient of dtype float32, expected the input's dtype float64",
+        ),
     ],
     ids=["too many", "too few", "wrong shape", "an array", "wrong dtype"],
 )
@@ -301,8 +304,17 @@ def test_max_with_a_nan_follows_pytorch(torch, axis):
         (lambda t: t.log_softmax(1), lambda t: t.log_softmax(1), (0, 3)),
         (lambda t: t.logsumexp(0), lambda t: t.logsumexp(0), (0, 3)),
     ],
-    ids=["mean empty", "var one", "var empty", "softmax 0-d", "log_softmax 0-d", "logsumexp 0-d",
-         "softmax empty", "log_softmax empty", "logsumexp empty"],
+    ids=[
+        "mean empty",
+        "var one",
+        "var empty",
+        "softmax 0-d",
+        "log_softmax 0-d",
+        "logsumexp 0-d",
+        "softmax empty",
+        "log_softmax empty",
+        "logsumexp empty",
+    ],
 )
 def test_too_few_elements_give_what_pytorch_gives(torch, ours, theirs, shape):
     data = np.full(shape, 0.5)
@@ -434,8 +446,17 @@ def test_a_gradient_given_to_backward_is_not_the_leaf_gradient():
         lambda: Tensor([True, False]) * 2,
         lambda: Tensor(np.ones((2, 3), np.float32), requires_grad=True).reshape(3, 2),
     ],
-    ids=["one tensor", "two tensors", "tensor and float", "float and tensor", "int and int", "int and float",
-         "float32 and float64", "bool and int", "a view"],
+    ids=[
+        "one tensor",
+        "two tensors",
+        "tensor and float",
+        "float and tensor",
+        "int and int",
+        "int and float",
+        "float32 and float64",
+        "bool and int",
+        "a view",
+    ],
 )
 def test_the_fast_path_of_apply_builds_the_graph_of_the_plain_steps(call, monkeypatch):
     fast = call()

@@ -418,7 +418,7 @@ def backward_order(root_fn):
     return order
 
 
-def backpropagate(root, grad_root, retain_graph=True, replay_freed=False, leaves=None):
+def backpropagate(root, grad_root, retain_graph=True, replay_freed=False, leaves=None):  # noqa: C901 - one node's chain rule reads in order, in one loop
     """The chain rule, one node at a time.
 
     For each Function in backward order, yields (fn, grad_out, grads_in): the gradient of

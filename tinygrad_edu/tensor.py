@@ -38,18 +38,8 @@ def _to_array(data, dtype, device, copy):
     elif isinstance(data, np.generic):
         array = np.asarray(data)
     else:
-        try:
-            array = np.array(data)
-        except ValueError as error:
-            raise TypeError(
-                f"expected numbers or a nested list of numbers of one shape, got {data!r:.80}: {error}"
-            ) from None
-        if array.dtype == np.float64 and dtype is None:  # cast once: 0.1 as float64 must stay exact
-            array = array.astype(np.float32)
-    if dtype is not None:
-        dtype = np.dtype(dtype)
-        if dtype.kind not in "biufc":
-            raise TypeError(f"a tensor holds numbers: expected a numeric dtype, got dtype={dtype}")
+        array = _array_of_numbers(data, float64_as_float32=dtype is None)
+    dtype = None if dtype is None else _numeric_dtype(dtype)
     if array.dtype.kind not in "biufc":
         raise TypeError(f"expected numbers, got data of dtype {array.dtype}: {data!r:.60}")
     if dtype is not None and array.dtype != dtype:
@@ -59,6 +49,25 @@ def _to_array(data, dtype, device, copy):
     if device is not None:
         array = backend.to_device(array, backend.check_device(device))
     return array
+
+
+def _array_of_numbers(data, float64_as_float32):
+    """np.array(data) for nested lists of numbers; Python floats become float32 unless a
+    dtype was given (0.1 must then be cast once, from float64)."""
+    try:
+        array = np.array(data)
+    except ValueError as error:
+        expected = "numbers or a nested list of numbers of one shape"
+        raise TypeError(f"expected {expected}, got {data!r:.80}: {error}") from None
+    return array.astype(np.float32) if float64_as_float32 and array.dtype == np.float64 else array
+
+
+def _numeric_dtype(dtype):
+    """np.dtype(dtype), which must be a number type: a tensor holds numbers."""
+    dtype = np.dtype(dtype)
+    if dtype.kind not in "biufc":
+        raise TypeError(f"a tensor holds numbers: expected a numeric dtype, got dtype={dtype}")
+    return dtype
 
 
 class Tensor:

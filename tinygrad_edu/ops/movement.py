@@ -121,9 +121,7 @@ class Stack(Function):
 
     def backward(self, grad):
         axis = self.attrs["axis"]
-        return tuple(
-            grad[(slice(None),) * axis + (k,)] if t.requires_grad else None for k, t in enumerate(self.inputs)
-        )
+        return tuple(grad[(slice(None),) * axis + (k,)] if t.requires_grad else None for k, t in enumerate(self.inputs))
 
 
 class Clone(Function):
