@@ -7,6 +7,7 @@ from .. import functional as F
 from ..ops.conv import pair
 from ..tensor import zeros
 from . import init
+from .layers import sizes
 from .module import Module, Parameter
 
 
@@ -20,13 +21,9 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels, out_channels, kernel_size, weight_shape, bias, **geometry):
         super().__init__()
-        if in_channels < 1 or out_channels < 1:
-            raise ValueError(
-                f"{type(self).__name__} needs in_channels >= 1 and out_channels >= 1, got in_channels={in_channels}, "
-                f"out_channels={out_channels}"
-            )
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
+        self.in_channels, self.out_channels = sizes(
+            type(self).__name__, in_channels=in_channels, out_channels=out_channels
+        )
         self.kernel_size = pair(kernel_size, "kernel_size")
         for name, value in geometry.items():
             setattr(self, name, pair(value, name, minimum=0 if "padding" in name else 1))

@@ -11,6 +11,15 @@ from . import init
 from .module import Module, Parameter
 
 
+def sizes(owner, **given):
+    """The sizes a layer was given, as ints, each at least 1; else a ValueError naming them all."""
+    if any(n < 1 for n in given.values()):
+        needs = " and ".join(f"{name} >= 1" for name in given)
+        got = ", ".join(f"{name}={n}" for name, n in given.items())
+        raise ValueError(f"{owner} needs {needs}, got {got}")
+    return [int(n) for n in given.values()]
+
+
 class Linear(Module):
     """y = x Wᵀ + b: x (..., in_features) → y (..., out_features).
 
@@ -21,13 +30,7 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True):
         super().__init__()
-        if in_features < 1 or out_features < 1:
-            raise ValueError(
-                f"Linear needs in_features >= 1 and out_features >= 1, got in_features={in_features}, "
-                f"out_features={out_features}"
-            )
-        self.in_features = int(in_features)
-        self.out_features = int(out_features)
+        self.in_features, self.out_features = sizes("Linear", in_features=in_features, out_features=out_features)
         # PyTorch's default, kaiming_uniform_ with a=√5, comes down to this bound
         bound = 1 / math.sqrt(self.in_features)
         self.weight = Parameter(init.uniform_(zeros(self.out_features, self.in_features), -bound, bound))
@@ -160,13 +163,9 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings, embedding_dim):
         super().__init__()
-        if num_embeddings < 1 or embedding_dim < 1:
-            raise ValueError(
-                f"Embedding needs num_embeddings >= 1 and embedding_dim >= 1, got num_embeddings={num_embeddings}, "
-                f"embedding_dim={embedding_dim}"
-            )
-        self.num_embeddings = int(num_embeddings)
-        self.embedding_dim = int(embedding_dim)
+        self.num_embeddings, self.embedding_dim = sizes(
+            "Embedding", num_embeddings=num_embeddings, embedding_dim=embedding_dim
+        )
         self.weight = Parameter(init.normal_(zeros(self.num_embeddings, self.embedding_dim)))
 
     def forward(self, indices):
