@@ -23,20 +23,26 @@ backward, update) in the same run. NumPy-based contenders are timed in turns in 
 process; a turn is four calls in a row, and the first of them, which refills the caches
 after the other contender, is not timed. PyTorch (eager) runs at 1 and at 2 threads, in a
 block of its own with NumPy timed just before and after; the faster thread count counts
-(the figure names it), and its ratio is taken against the mean of those two NumPy medians. Peak memory is the growth of VmHWM
-(/proc/self/status) over its value after the imports, in one fresh process per
-measurement. A goal is ✓ when the figure
-meets the bar written next to it. Where a machine's cores are shared, torch's OpenMP
+(the figure names it), and its ratio is taken against the mean of those two NumPy
+medians. Peak memory is the growth of VmHWM (/proc/self/status) over its value after the
+imports, in one fresh process per measurement. A goal is ✓ when the figure meets the bar
+written next to it. Where a machine's cores are shared, torch's OpenMP
 threads may spin against each other and slow its small steps many times over (the spread
 shows it); `OMP_WAIT_POLICY=PASSIVE python -m benchmarks` lets them sleep instead."""
 
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[2])
-    parser.add_argument("--quick", action="store_true",
-                        help="shrink every workload (a smoke run of about half a minute)")
-    parser.add_argument("--only", nargs="+", choices=WORKLOADS, metavar="NAME",
-                        help=f"run only these workloads ({', '.join(WORKLOADS)})")
+    parser.add_argument(
+        "--quick", action="store_true", help="shrink every workload (a smoke run of about half a minute)"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=WORKLOADS,
+        metavar="NAME",
+        help=f"run only these workloads ({', '.join(WORKLOADS)})",
+    )
     parser.add_argument("--out", metavar="DIR", help="write DIR/RESULTS.md instead of benchmarks/RESULTS.md")
     return parser.parse_args(argv)
 

@@ -6,8 +6,8 @@ tinygrad_edu runs the lesson's own model (examples/09_language_model.py: attenti
 written with Linear, matmul, where and softmax; LayerNorm, the tanh GELU, residuals) and
 the code a user writes (F.cross_entropy, optim.AdamW). Hand-written NumPy is the same
 step with every derivative worked out by hand (`HandTransformer`). PyTorch runs the same
-model eagerly on the CPU. All three start from the same weights, and their first losses
-are checked to agree before timing.
+model eagerly on the CPU. All three start from the same weights, and their first two
+losses (the second after one AdamW step) are checked to agree before timing.
 
 On two cores the best thread count differs by library and by load (PERF.md), so each
 contender is timed at 1 and at 2 threads, NumPy's BLAS through threadpoolctl where it is
@@ -15,7 +15,6 @@ installed, and compared at its faster setting.
 """
 
 import contextlib
-import importlib.util
 import os
 import sys
 
@@ -31,7 +30,6 @@ WEIGHT_DECAY = 1e-2
 BETAS = (0.9, 0.999)
 EPS = 1e-8
 REPEATS = 30
-THREADS = harness.TORCH_THREADS  # NumPy's BLAS at the counts PyTorch is timed at
 MAX_RATIO_TO_TORCH = 1.2
 GELU_C = float(np.sqrt(2 / np.pi))  # the tanh GELU's √(2/π)
 
@@ -46,15 +44,14 @@ NOTE = (
 
 # ---------------------------------------------------------------------- the lesson's model
 def load_lesson():
-    """examples/09_language_model.py as a module (its name starts with a digit, so it is
-    loaded from its path; it imports its helpers from examples/_common.py)."""
+    """examples/09_language_model.py as a module, through the lessons' own loader (it needs
+    matplotlib and tqdm, the examples extra: ImportError without them)."""
     examples = os.path.join(harness.ROOT, "examples")
     if examples not in sys.path:
-        sys.path.insert(0, examples)
-    spec = importlib.util.spec_from_file_location("lesson_09", os.path.join(examples, "09_language_model.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+        sys.path.insert(0, examples)  # the lessons import their helpers from examples/_common.py
+    from _common import load_lesson as load
+
+    return load("09_language_model")
 
 
 def make_data(size, seed=0):
@@ -344,22 +341,23 @@ def blas_threads(n):
 
 
 def numpy_based_rows(workload, steps, config):
-    """Hand-written NumPy and tinygrad_edu, interleaved, at each BLAS thread count; one row
-    each at its faster count (the figure names it and gives the other). Returns the rows
-    and the faster count of hand-written NumPy."""
+    """Hand-written NumPy and tinygrad_edu, interleaved, at each BLAS thread count that
+    PyTorch is timed at (harness.TORCH_THREADS); one row each at its faster count (the
+    figure names it and gives the others). Returns the rows and NumPy's faster count."""
+    counts = harness.TORCH_THREADS
     timings = {}
-    for threads in THREADS:
+    for threads in counts:
         with blas_threads(threads):
             timings[threads] = harness.interleaved(steps, config.repeats(REPEATS), config.warmup)
-    best = {name: min(THREADS, key=lambda n: timings[n][name].median) for name in steps}
+    best = {name: min(counts, key=lambda n: timings[n][name].median) for name in steps}
     reference = timings[best[NUMPY]][NUMPY].median
     rows = {}
     for name in steps:
         row = harness.timing_row(workload, name, timings[best[name]][name], reference)
-        others = ", ".join(
-            f"{_threads(n)}: {harness.format_seconds(timings[n][name].median)}" for n in THREADS if n != best[name]
-        )
-        row.figure += f" ({_threads(best[name])}; {others})"
+        others = [
+            f"{_threads(n)}: {harness.format_seconds(timings[n][name].median)}" for n in counts if n != best[name]
+        ]
+        row.figure += f" ({'; '.join([_threads(best[name]), *others])})"
         rows[name] = row
     return rows, best[NUMPY]
 

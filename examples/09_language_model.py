@@ -53,6 +53,7 @@ from _common import (
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
 from tinygrad_edu import Tensor, nn, optim
+from tinygrad_edu.autograd import wrap
 
 # %% [markdown]
 # ## The text and its characters
@@ -146,10 +147,10 @@ def random_windows(ids, length, batch, rng):
     return windows[:, :-1], windows[:, 1:]
 
 
-def next_character_loss(model, inputs, targets):
+def next_character_loss(model, inputs, targets, reduction="mean"):
     """Cross-entropy of the model's logits (..., V) against the targets (...)."""
     logits = model(inputs)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), reduction=reduction)
 
 
 def train(model, batches, steps, lr, name):
@@ -176,9 +177,8 @@ def evaluate(model, inputs, targets, batch):
     total = 0.0
     with tg.no_grad():
         for start in range(0, len(inputs), batch):
-            logits = model(inputs[start : start + batch])
-            chunk = targets[start : start + batch].reshape(-1)
-            total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), chunk, reduction="sum").item()
+            chunk = slice(start, start + batch)
+            total += next_character_loss(model, inputs[chunk], targets[chunk], reduction="sum").item()
     return total / targets.size
 
 
@@ -194,6 +194,7 @@ def evaluate(model, inputs, targets, batch):
 # learns what counting would tell it, where counting is possible. Counting stops being
 # possible with longer contexts (V⁸ windows of eight characters): there the networks
 # take over.
+
 
 # %%
 class Bigram(nn.Module):
@@ -309,15 +310,56 @@ class CausalSelfAttention(nn.Module):
 # A block is attention (positions talk to each other) followed by an MLP (each position
 # thinks on its own), each on a LayerNorm of its input and added back to it: the
 # residual x + f(LayerNorm(x)) keeps a straight path for the gradient through the depth.
-# The MLP widens each vector to 4 × width and back, with GELU(x) = x·Φ(x) between (Φ the
-# normal distribution's CDF: a smooth ReLU).
-# Attention does not know where a character stands, so a learnt vector for each position
-# is added to the character's embedding. A last LayerNorm and a Linear layer give the logits
-# of the next character at every position at once: one window of T characters is T
-# training examples.
+# The MLP widens each vector to 4 × width and back, with GELU between, a smooth ReLU:
+# GELU(x) = x·Φ(x), Φ the normal distribution's CDF, here in GPT-2's approximation
+#
+#     GELU(x) ≈ ½x(1 + t),   t = tanh(√(2/π)(x + 0.044715x³))
+#
+# (the exact Φ needs erf, which costs several times more). Attention does not know where a
+# character stands, so a learnt vector for each position is added to the character's
+# embedding. A last LayerNorm and a Linear layer give the logits of the next character at
+# every position at once: one window of T characters is T training examples.
+#
+# **One op where nine were.** `nn.GELU(approximate="tanh")` builds the formula above from
+# nine ops, each a pass over the MLP's widest activations, forward and back. `TanhGELU`
+# is the same maths as one `tg.Function` (lesson 7): forward computes GELU(x) and its
+# derivative together, while x is in the cache, and backward is one product. The plain
+# composition stays the reference: a test holds the two equal, values and gradients.
 
 
 # %%
+class TanhGELU(tg.Function):
+    """GELU(x) ≈ ½x(1 + t), t = tanh(√(2/π)(x + 0.044715x³)), as one op: x any shape → the
+    same shape. GELU'(x) = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 3·0.044715x²).
+
+    Forward keeps GELU'(x); under create_graph, backward computes it again with Tensor ops,
+    so that the gradient can be differentiated again."""
+
+    formula = "GELU'(x) = ½(1 + t) + ½x(1 − t²)·√(2/π)(1 + 0.134145x²)"
+
+    def forward(self, x):
+        c = math.sqrt(2 / math.pi)
+        x_squared = x * x
+        t = np.tanh(c * x * (1 + 0.044715 * x_squared))
+        self.saved = 0.5 * (1 + t) + 0.5 * c * x * (1 - t * t) * (1 + 3 * 0.044715 * x_squared)
+        return 0.5 * x * (1 + t)
+
+    def backward(self, grad):
+        if not tg.is_grad_enabled():
+            return grad * wrap(self.saved)
+        (x,) = self.inputs  # create_graph: GELU'(x) as Tensor ops of x
+        c = math.sqrt(2 / math.pi)
+        t = (c * x * (1 + 0.044715 * x * x)).tanh()
+        return grad * (0.5 * (1 + t) + 0.5 * c * x * (1 - t * t) * (1 + 3 * 0.044715 * x * x))
+
+
+class GELU(nn.Module):
+    """The tanh GELU as one node (TanhGELU); nn.GELU(approximate="tanh") is its plain twin."""
+
+    def forward(self, x):
+        return TanhGELU.apply(x)
+
+
 class Block(nn.Module):
     """x + attention(LayerNorm(x)), then + MLP(LayerNorm(·)): (B, T, width) → (B, T, width)."""
 
@@ -326,8 +368,7 @@ class Block(nn.Module):
         self.norm1 = nn.LayerNorm(width)
         self.attention = CausalSelfAttention(width, heads)
         self.norm2 = nn.LayerNorm(width)
-        # GPT-2's tanh GELU: the exact one needs erf, which costs several times more here
-        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(approximate="tanh"), nn.Linear(4 * width, width))
+        self.mlp = nn.Sequential(nn.Linear(width, 4 * width), GELU(), nn.Linear(4 * width, width))
 
     def forward(self, x):
         x = x + self.attention(self.norm1(x))
@@ -469,14 +510,14 @@ def draw_tiny_head(out):
 # ## The lesson, end to end
 #
 # Every model draws its batches from the training text with one random generator, and is
-# scored on the whole validation text. Full mode trains the transformer for 800 steps
+# scored on the whole validation text. Full mode trains the transformer for 1,200 steps
 # (a few minutes on two CPU cores); quick mode trains smaller models for fewer steps.
 
 # %%
 FULL = dict(
     bigram=dict(steps=600, batch=1024, lr=0.1),
     mlp=dict(context=8, embedding_dim=16, hidden=256, steps=3000, batch=256, lr=3e-3),
-    transformer=dict(context=64, width=128, heads=4, layers=2, steps=800, batch=32, lr=2e-3),
+    transformer=dict(context=64, width=128, heads=4, layers=2, steps=1200, batch=32, lr=2e-3),
     sample_length=300,
 )
 QUICK = dict(

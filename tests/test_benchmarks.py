@@ -23,7 +23,11 @@ def results(tmp_path_factory):
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--quick", "--out", str(out)],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, f"python -m benchmarks --quick failed:\n{done.stderr[-3000:]}"
     path = out / "RESULTS.md"
@@ -57,7 +61,7 @@ def test_table_is_well_formed(results):
         assert ratio == "—" or re.fullmatch(r"\d+\.\d\d×", ratio), f"bad ratio cell {ratio!r} in {row}"
         assert goal == "" or re.match(r"[✓✗] \S", goal), f"bad goal cell {goal!r} in {row}"
     workloads = {row[0].split(":")[0].split(",")[0] for row in rows}
-    for name in ("overhead", "logreg", "mlp ReLU", "transformer", "deep", "memory"):
+    for name in ("overhead", "logreg", "mlp ReLU", "conv LeNet", "transformer", "deep", "memory"):
         assert name in workloads, f"workload {name!r} is missing from the table ({sorted(workloads)})"
 
 
@@ -79,7 +83,7 @@ def test_goals_are_checked(results):
     _, *rows = table_rows(results["text"])
     goals = {(row[0].split(":")[0].split(",")[0], row[5][0]) for row in rows if row[1] == "tinygrad_edu" and row[5]}
     names = {name for name, _ in goals}
-    for name in ("overhead", "logreg", "mlp ReLU", "transformer", "deep", "memory"):
+    for name in ("overhead", "logreg", "mlp ReLU", "conv LeNet", "transformer", "deep", "memory"):
         assert name in names, f"no goal checked for {name!r}"
     assert all(mark in "✓✗" for _, mark in goals)
 

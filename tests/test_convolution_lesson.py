@@ -284,7 +284,9 @@ def test_exercise_output_size_accepts_the_formula_and_rejects_a_slip(lesson, cap
     assert "to do" in capsys.readouterr().out
     assert lesson.exercise_output_size(right) is True
     assert lesson.exercise_output_size(padding_forgotten) is False
-    assert "n=28, kernel_size=5, stride=1, padding=2 gives 28 positions, your formula says 24" in capsys.readouterr().out
+    assert (
+        "n=28, kernel_size=5, stride=1, padding=2 gives 28 positions, your formula says 24" in capsys.readouterr().out
+    )
 
 
 def test_exercise_lenet_parameter_count(lesson, capsys):

@@ -160,6 +160,53 @@ def test_no_position_sees_the_future(lesson, rng, model_name):
     assert not np.allclose(before[:, 4:], after[:, 4:]), "the changed positions should predict differently"
 
 
+# ---------------------------------------------------------------------- the fused GELU
+def test_fused_gelu_equals_its_plain_composition(lesson, rng):
+    x0 = rng.standard_normal((3, 4, 5)) * 3
+    x0[0, 0, :3] = (0.0, -30.0, 30.0)  # the middle and both far tails
+    grad_out = rng.standard_normal(x0.shape)
+    fused_x, plain_x = Tensor(x0, requires_grad=True), Tensor(x0, requires_grad=True)
+
+    fused = lesson.GELU()(fused_x)
+    plain = F.gelu(plain_x, approximate="tanh")
+    fused_grad, plain_grad = gradients(fused, [fused_x], grad_out)[0], gradients(plain, [plain_x], grad_out)[0]
+
+    np.testing.assert_allclose(fused.numpy(), plain.numpy(), rtol=1e-12, atol=1e-15, err_msg="GELU values differ")
+    np.testing.assert_allclose(fused_grad, plain_grad, rtol=1e-12, atol=1e-15, err_msg="GELU gradients differ")
+    assert fused.grad_fn is not None and type(fused.grad_fn).__name__ == "TanhGELU", "one node in the graph"
+
+
+def test_fused_gelu_passes_gradcheck_and_gradgradcheck(lesson, rng):
+    (x,) = random_tensors(rng, (2, 5))
+
+    assert tg.gradcheck(lesson.TanhGELU.apply, (x,))
+    assert tg.gradgradcheck(lesson.TanhGELU.apply, (x,)), "backward under create_graph must be differentiable"
+
+
+def test_fused_gelu_keeps_float32(lesson):
+    x = tg.randn(4, 8, requires_grad=True)
+
+    y = lesson.TanhGELU.apply(x)
+    y.sum().backward()
+
+    assert y.dtype == np.float32 and x.grad.dtype == np.float32, "no hidden float64"
+
+
+@pytest.mark.oracle
+def test_fused_gelu_matches_pytorch(lesson, torch, rng):
+    x0 = rng.standard_normal(50) * 4
+    x = Tensor(x0, requires_grad=True)
+    x_torch = torch.tensor(x0, requires_grad=True)
+
+    y = lesson.TanhGELU.apply(x)
+    y.sum().backward()
+    y_torch = torch.nn.functional.gelu(x_torch, approximate="tanh")
+    y_torch.sum().backward()
+
+    np.testing.assert_allclose(y.numpy(), y_torch.detach().numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(x.grad.numpy(), x_torch.grad.numpy(), rtol=1e-12, atol=1e-14)
+
+
 # ---------------------------------------------------------------------- bigrams
 def test_bigram_counts_and_add_one_smoothing_by_hand(lesson):
     ids = np.array([0, 0, 1, 0, 1])  # pairs: (0, 0), (0, 1), (1, 0), (0, 1)

@@ -19,7 +19,12 @@ Speed is fenced here; each choice was measured on a LeNet training step at batch
 - Max pooling keeps, for each output, which offset of its window held the maximum (an
   array of small integers, the size of the output), not a mask the size of the input,
   and tracks the maximum with np.maximum rather than masked copies (which are 10× slower
-  on random masks): 0.7 ms forward and backward, against 6-7 ms for a mask.
+  on random masks): 0.7 ms forward and backward, against 6-7 ms for a mask. Its forward
+  applies NaN's rule only where the output holds a NaN (one look, as np.maximum carries
+  NaN) and views each offset's bool winners as uint8 without a copy; where the windows
+  tile the image (2 × 2, stride 2) backward writes each offset's share straight into
+  place, with no zeros to add onto: LeNet's first pooling 0.5 → 0.25 ms forward and
+  0.45 → 0.17 ms backward, the step 2-6% faster (benchmarks/conv.py, same run).
 """
 
 import itertools
