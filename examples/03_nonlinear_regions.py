@@ -74,11 +74,20 @@ def mlp(hidden=16):
 # Both train the same way: full-batch Adam on the cross-entropy of σ(score). To see a
 # model's decision regions, ask it for P(class 1) at every point of a grid over the
 # plane, shade the plane by it and draw the contour where it is 0.5: the boundary.
+#
+# To watch the MLP learn the moons, `tg.viz.LiveGraph` draws, every few steps, that
+# step's computational graph — each tensor's values and gradient, each edge coloured by
+# the gradient flowing along it — beside the loss curve so far. In a notebook the
+# picture is redrawn in place as the loop runs; from a script it writes numbered frames
+# into out/live_graph_moons_mlp/. `view.update(loss)` goes after `loss.backward()`,
+# which makes the gradients, and before `optimizer.step()`, which changes the
+# parameters in place.
 
 
 # %%
-def train(model, X, y, epochs, description):
-    """Full-batch Adam on the cross-entropy of σ(score); X (N, 2) float32, y (N,) in {0, 1}."""
+def train(model, X, y, epochs, description, view=None):
+    """Full-batch Adam on the cross-entropy of σ(score); X (N, 2) float32, y (N,) in {0, 1}.
+    `view`, a tg.viz.LiveGraph, is given each step's loss."""
     optimizer = optim.Adam(model.parameters(), lr=0.05)
     loss_fn = nn.BCEWithLogitsLoss()
     inputs, targets = Tensor(X), Tensor(y.astype(np.float32))
@@ -87,7 +96,8 @@ def train(model, X, y, epochs, description):
         optimizer.zero_grad()
         loss = loss_fn(model(inputs).reshape(-1), targets)
         loss.backward()
-        # (the notebooks issue, part B, will watch the graph here: tg.viz.LiveGraph's update(loss))
+        if view is not None:
+            view.update(loss)  # after backward (the gradients it shows), before step (which changes the weights)
         optimizer.step()
         bar.set_postfix(loss=f"{loss.item():.4g}", refresh=False)
     return model
@@ -112,6 +122,14 @@ def plot_regions(ax, model, X, y, title):
 
 
 # %%
+def live_graph(model, out, epochs):
+    """A LiveGraph that draws the model's graph five times while it trains, its
+    parameters named as named_parameters() names them ("0.weight", ...)."""
+    params = dict(model.named_parameters())
+    return tg.viz.LiveGraph(every=epochs // 5, params=params, directory=out / "live_graph_moons_mlp")
+
+
+# %%
 def main(argv=None):
     args = parse_args(__doc__, argv)
     tg.manual_seed(0)
@@ -123,7 +141,13 @@ def main(argv=None):
         X_test, y_test = make(n_samples=n_samples, seed=1)  # fresh points from the same distribution
         accuracies = {}
         for row, (model_name, build) in enumerate((("logistic regression", logistic_regression), ("MLP", mlp))):
-            model = train(build(), X_train, y_train, epochs, f"{model_name} on {name}")
+            model = build()
+            view = live_graph(model, args.out, epochs) if (name, model_name) == ("moons", "MLP") else None
+            train(model, X_train, y_train, epochs, f"{model_name} on {name}", view)
+            if view is not None:
+                results["live_graph_frames"] = view.frames
+                where = f"{len(view.frames)} frames in {view.directory}" if view.frames else "redrawn above"
+                say("live graph of the MLP learning the moons", where)
             accuracies[model_name] = accuracy(probability(model, X_test) >= 0.5, y_test)
             results[f"{name.lower()}_{model_name.replace(' ', '_').lower()}_accuracy"] = accuracies[model_name]
             title = f"{model_name} on {name}: test accuracy {accuracies[model_name]:.2f}"
@@ -136,8 +160,10 @@ def main(argv=None):
 # %% [markdown]
 # ## Run the lesson
 #
-# Top row: logistic regression, one straight boundary. Bottom row: the MLP. The shading
-# is P(class 1), the black line the boundary where it is 0.5.
+# First the MLP learning the moons, its graph beside the loss curve, redrawn every
+# fifth of its training: watch the gradients along the edges shrink as the loss falls.
+# Then the regions. Top row: logistic regression, one straight boundary. Bottom row: the
+# MLP. The shading is P(class 1), the black line the boundary where it is 0.5.
 
 # %%
 if __name__ == "__main__":

@@ -20,9 +20,13 @@
 #
 # `tg.viz` draws the graph with graphviz: values, the gradient that reached each tensor,
 # and the formula of each op; `render_steps` draws one frame per op, in the order the
-# engine runs them. Without graphviz's `dot` program the lesson says so in one line,
-# keeps the DOT source (.dot files: paste them into any graphviz viewer) and prints the
-# same graph as text.
+# engine runs them, and `tg.viz.step_through` puts those frames on a slider with each
+# step's chain rule written out (upstream gradient × local derivative = downstream
+# gradient). Then two tools for when training goes wrong: `tg.detect_anomaly()` names,
+# and marks on the picture, the first op that made a NaN or an inf, and
+# `tg.viz.plot_gradient_flow` shows how much gradient reaches each layer. Without
+# graphviz's `dot` program the lesson says so in one line, keeps the DOT source (.dot
+# files: paste them into any graphviz viewer) and prints the same graph as text.
 #
 # As a script: `python examples/06_computational_graph.py [--quick] [--out DIR]`.
 
@@ -30,7 +34,16 @@
 """Lesson 6: seeing the computational graph, and backward step by step."""
 
 import numpy as np
-from _common import check_derivation, check_prediction, parse_args, say, show, show_file
+from _common import (
+    check_derivation,
+    check_prediction,
+    in_notebook,
+    parse_args,
+    save_figure,
+    say,
+    show,
+    show_file,
+)
 
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
@@ -58,7 +71,7 @@ def logistic_regression_graph():
     y_hat = F.sigmoid(score)
     loss = F.binary_cross_entropy(y_hat, y)
     loss.backward()
-    names = {"x": x, "y": y, "score z": score, "ŷ = σ(z)": y_hat, "loss": loss}
+    names = {"x": x, "y": y, "z": score, "ŷ": y_hat, "loss": loss}
     names.update({f"linear.{name}": p for name, p in model.named_parameters()})
     return loss, names
 
@@ -75,6 +88,61 @@ def mlp_graph():
     names = {"x": x, "y": y, "logits": logits, "loss": loss}
     names.update(dict(model.named_parameters()))
     return loss, names
+
+
+# %% [markdown]
+# ## When a NaN appears: `tg.detect_anomaly()`
+#
+# Cross-entropy written out by hand, −[y ln ŷ + (1 − y) ln(1 − ŷ)], breaks on a point the
+# model is sure of: σ(40) is exactly 1 in float32, so ln(1 − ŷ) = ln 0 = −inf, the loss
+# is inf and its gradient NaN. Inside `with tg.detect_anomaly():` the first op whose
+# forward (or backward) makes a NaN or an inf raises a RuntimeError that names it, with
+# its formula and input shapes; the error's `.output` is that op's result, so
+# `tg.draw_graph(error.output)` draws the graph up to it, the op marked in red. The
+# fused `F.binary_cross_entropy_with_logits` never takes ln 0: the same loss is finite.
+
+
+# %%
+def anomaly_graph():
+    """The hand-written cross-entropy of a point with score 40 and class 0, computed under
+    detect_anomaly: (the error it raised, the tensors' names, the fused loss's value)."""
+    w = Tensor([[20.0], [10.0]], requires_grad=True)
+    x, y = Tensor([[1.0, 2.0]]), Tensor([[0.0]])
+    score = x @ w  # 1·20 + 2·10 = 40
+    y_hat = score.sigmoid()  # 1.0 exactly in float32
+    not_y_hat = 1 - y_hat
+    names = {"w": w, "x": x, "z": score, "ŷ": y_hat, "1 − ŷ": not_y_hat}
+    with np.errstate(divide="ignore"), tg.detect_anomaly():
+        try:
+            -(y * y_hat.log() + (1 - y) * not_y_hat.log())
+        except RuntimeError as error:
+            fused = F.binary_cross_entropy_with_logits(score, y)
+            return error, names, fused.item()
+    raise AssertionError("ln(1 − σ(40)) in float32 should have made an inf")
+
+
+# %% [markdown]
+# ## How much gradient reaches each layer
+#
+# Each sigmoid multiplies the gradient that passes back through it by σ'(z) ≤ 1/4, so in
+# a deep stack of sigmoid layers the gradient shrinks layer after layer on its way to the
+# input: the first layers barely learn. `tg.viz.plot_gradient_flow(model)` shows, for each
+# parameter from the input to the output, the mean |grad| and ‖grad‖ / ‖data‖ (how far a
+# step of gradient descent moves it).
+
+
+# %%
+def deep_sigmoid_mlp_gradients():
+    """Six Linear + Sigmoid layers of width 8 on a batch of 32 points, after one backward:
+    the model, with its .grad filled in."""
+    tg.manual_seed(0)
+    layers = []
+    for n in range(6):
+        layers += [nn.Linear(2 if n == 0 else 8, 8), nn.Sigmoid()]
+    model = nn.Sequential(*layers, nn.Linear(8, 1))
+    x, y = tg.randn(32, 2), (tg.rand(32, 1) > 0.5).astype(np.float32)
+    F.binary_cross_entropy_with_logits(model(x), y).backward()
+    return model
 
 
 # %% [markdown]
@@ -112,6 +180,31 @@ def render_pictures(graphs, out):
 
 
 # %%
+def watch_training(out, formats):
+    """The two tools for training gone wrong: detect_anomaly on the hand-written
+    cross-entropy (its message, and the graph with the op marked), and the gradient flow of
+    a deep sigmoid MLP."""
+    error, names, fused = anomaly_graph()
+    say("anomaly caught", error)
+    say("the fused loss instead", f"binary_cross_entropy_with_logits = {fused:.4g}, finite")
+    say("the graph up to the anomaly", "\n" + tg.viz.text_graph(error.output, params=names))
+    anomaly_files = [
+        tg.viz.render(error.output, out / f"anomaly_graph.{format}", params=names, rankdir=RANKDIR)
+        for format in formats
+    ]
+    for path in anomaly_files:
+        say("graph picture", path)
+    if anomaly_files[0].endswith(".svg"):
+        show_file(anomaly_files[0])
+    model = deep_sigmoid_mlp_gradients()
+    flow = tg.viz.gradient_flow(model)
+    weights = [(name, mean) for name, mean, _ in flow if name.endswith("weight")]
+    say("mean |grad| of the weights, input to output", ", ".join(f"{name} {mean:.2g}" for name, mean in weights))
+    flow_figure = save_figure(tg.viz.plot_gradient_flow(model), out, "gradient_flow.png")
+    return {"anomaly": str(error), "anomaly_files": anomaly_files, "gradient_flow": flow, "figures": [flow_figure]}
+
+
+# %%
 def main(argv=None):
     args = parse_args(__doc__, argv)
     graphs = {"logistic_regression": logistic_regression_graph(), "mlp": mlp_graph()}
@@ -127,16 +220,19 @@ def main(argv=None):
         if path.endswith(".svg"):
             show_file(path)
 
-    # the backward pass of the logistic regression, one frame per op, in the engine's order
-    # (the notebooks issue, part B, adds tg.viz.step_through(loss): the same frames on a slider)
+    # the backward pass of the logistic regression, one frame per op, in the engine's order:
+    # numbered files, each step's chain rule as text, and in a notebook the frames on a slider
     loss, names = graphs["logistic_regression"]
     frames = args.out / "backward_steps"
     steps = tg.viz.render_steps(loss, frames, format=formats[-1], params=names, show_formulas=True, rankdir=RANKDIR)
     say("backward pass as numbered frames", f"{len(steps)} frames in {frames}")
-    if formats != ("dot",):
-        for frame in tg.viz.backward_steps(loss, params=names, show_formulas=True, rankdir=RANKDIR):
-            show(frame)  # a graphviz.Digraph shows itself, as SVG
-    results.update(dot_available=formats != ("dot",), files=files, steps=steps)
+    products = tg.viz.chain_rule_products(loss, params=names)
+    for text in products:
+        say("chain rule", text)
+    if in_notebook():
+        show(tg.viz.step_through(loss, params=names, show_formulas=True, rankdir=RANKDIR))
+    results.update(dot_available=formats != ("dot",), files=files, steps=steps, chain_rule=products)
+    results.update(watch_training(args.out, formats))
     return results
 
 
@@ -146,7 +242,10 @@ def main(argv=None):
 # First each graph as text (a tensor per line, the op that made it and its inputs), then
 # the pictures: boxes are tensors (gold the loss, green the parameters), ellipses are ops
 # with their local derivative, and each edge's colour is the size of the gradient along
-# it. Last, the backward pass one op at a time.
+# it. Then the backward pass one op at a time: each step's chain rule with its numbers,
+# and (in a notebook) the frames on a slider — press play, or drag it. Last, the anomaly
+# that detect_anomaly caught, marked in red on its graph, and the gradient flow of a deep
+# sigmoid MLP: each layer nearer the input gets less.
 
 # %%
 if __name__ == "__main__":

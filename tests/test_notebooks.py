@@ -97,11 +97,13 @@ def assert_exercises_say_what_to_do(name, output):
 def assert_progress_bars_stay_and_show_the_loss(notebook):
     """Every progress bar is a widget (tqdm.auto in a kernel), not text on stderr, and its
     final state shows 100% and the loss."""
+    state = notebook.metadata.get("widgets", {}).get(_notebooks.WIDGET_STATE, {}).get("state", {})
+    views = [output for output in _notebooks.outputs(notebook) if _notebooks.WIDGET_VIEW in output.get("data", {})]
     bars = [
         output.data["text/plain"]
-        for output in _notebooks.outputs(notebook)
-        if _notebooks.WIDGET_VIEW in output.get("data", {})
-    ]
+        for output in views
+        if _notebooks._progress_text(state, output.data[_notebooks.WIDGET_VIEW]["model_id"]) is not None
+    ]  # other widgets (lesson 6's step_through) are not progress bars
     assert all(re.search(r"100%.*loss=", bar) for bar in bars), bars
     assert "it/s" not in text_of(notebook, "stderr"), "a progress bar fell back to text: is ipywidgets installed?"
 

@@ -676,3 +676,139 @@ def test_text_graph_shows_gradients_after_backward_and_formulas_when_asked():
     text = viz.text_graph(loss, params=names, show_formulas=True)
     assert "#" in text and "z  () float64  data 0  grad 0.5  ← Add(" in text
     assert "[σ'(x) = σ(x)(1 − σ(x))]" in text
+
+
+def closes_each_block(text):
+    """True when every "├─ " line is followed, in its column, by a sibling ("├─ ", "└─ ")
+    or by its own inputs ("│  "): a block of inputs always ends with "└─ "."""
+    lines = text.splitlines()
+    for line, following in zip(lines, lines[1:] + [""]):
+        if "├─ " in line:
+            column = line.index("├─ ")
+            if following[column : column + 3] not in ("├─ ", "└─ ", "│  "):
+                return False
+    return True
+
+
+def test_text_graph_closes_each_block_of_inputs_with_a_corner():
+    w, x, b = scalar(2), scalar(1), scalar(-1)
+    y_hat = (w * x + b).sigmoid()
+    loss = -y_hat.log()
+    text = viz.text_graph(loss, params={"w": w, "x": x, "b": b, "y_hat": y_hat, "loss": loss})
+    lines = text.splitlines()
+    add = next(n for n, line in enumerate(lines) if "← Add(" in line)
+    assert lines[add + 1].startswith("└─ #6 b"), "b is the only one-line input of Add: its block closes at once"
+    assert lines[add + 2].startswith("#5 "), "Add's other input, which has inputs of its own, goes on straight down"
+    assert lines[-2].startswith("├─ #7 w") and lines[-1].startswith("└─ #8 x"), "Mul's two leaves"
+    h = x.exp()
+    shared = ((h * h + h) * w + b).sum()
+    for root in (loss, shared, chain(5)[1]):
+        text = viz.text_graph(root)
+        assert closes_each_block(text), text
+
+
+# --------------------------------------------------------------------------- float noise
+def test_rounding_noise_shows_as_zero():
+    # eps(float32) · 3 · 0.5 ≈ 1.8e-7: -4.657e-10 next to 0.5 is rounding error, not a value
+    noisy = np.array([0.5, -4.657e-10, 0.25], dtype=np.float32)
+    assert viz.summarize(noisy) == "[0.5, 0, 0.25]"
+    assert viz.summarize(np.array(-4.657e-10)) == "-4.657e-10", "alone, a small number is the value itself"
+    assert viz.summarize(np.array([1.0, 1e-12])) == "[1, 1e-12]", "float64: 1e-12 is far above 4.4e-16"
+    centred = np.linspace(-1, 1, 1001, dtype=np.float32)
+    centred -= centred.mean()
+    assert abs(centred.sum(dtype=np.float64) / centred.size) > 0, "the mean of these is noise, not exactly 0"
+    assert viz.summarize(centred) == "min -1  mean 0  max 1"
+    assert viz.summarize(np.array([3, 0, -2])) == "[3, 0, -2]", "integers are exact"
+
+
+def test_a_gradient_that_cancels_shows_as_zero_in_the_picture():
+    # softmax's outputs sum to 1 whatever z is: their sum's gradient is 0, up to rounding
+    z = Tensor(np.array([0.3, -1.2, 2.5, 0.7], dtype=np.float32), requires_grad=True)
+    loss = z.softmax().sum() + (z * Tensor(np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32))).sum()
+    loss.backward()
+    noise = z.grad.numpy()[1:]
+    assert 0 < np.abs(noise).max() < 1e-6, f"float32 leaves rounding error here: {noise}"
+    label = {title_of(a): a["label"] for a in nodes_of(tg.draw_graph(loss, params={"z": z})).values()}
+    assert "grad [1, 0, 0, 0]" in label["z"], label["z"]
+
+
+# --------------------------------------------------------------------------- slides
+def test_png_pictures_are_drawn_at_120_dpi_and_say_so(dot, tmp_path):
+    import io
+
+    from PIL import Image
+
+    loss, names = logistic_graph()
+    graph = tg.draw_graph(loss, params=names)
+    at_96 = Image.open(io.BytesIO(graph.pipe(format="png"))).size  # dot's own default
+    path = viz.render(loss, tmp_path / "graph.png", params=names)
+    image = Image.open(path)
+    assert image.info["dpi"] == pytest.approx((120, 120), abs=0.1), "the PNG says it is 120 dpi"
+    assert image.size[0] == pytest.approx(at_96[0] * 120 / 96, rel=0.03), "and has the pixels for it"
+    assert "dpi" not in graph.source, "the graph given is left as it was"
+    svg = viz.render(loss, tmp_path / "graph.svg", params=names)
+    assert graph.pipe(format="svg") == open(svg, "rb").read(), "an SVG is drawn as dot draws it"
+    step = viz.render_steps(loss, tmp_path / "steps")[0]
+    assert Image.open(step).info["dpi"] == pytest.approx((120, 120), abs=0.1), "frames too"
+
+
+def legend_rows(graph):
+    """The legend's swatches, grouped by the table row they are in."""
+    legend = all_nodes(graph)["legend"]["label"]
+    return [row.count("BGCOLOR") for row in re.findall(r"<TR>(.*?)</TR>", legend) if "BGCOLOR" in row]
+
+
+@pytest.mark.parametrize("rankdir", viz.RANKDIRS)
+def test_the_legend_stacks_vertically_in_a_top_to_bottom_picture(rankdir):
+    loss, names = logistic_graph()
+    loss.backward()
+    rows = legend_rows(tg.draw_graph(loss, params=names, rankdir=rankdir))
+    if rankdir in ("TB", "BT"):
+        assert rows and set(rows) == {1}, f"one swatch a row, so the legend is as narrow as the graph: {rows}"
+        assert len(rows) == 5 + 6, "5 node kinds and 6 edge colours, one under the other"
+    else:
+        assert sorted(rows) == [5, 6], f"one row of node kinds and one of edge colours: {rows}"
+
+
+def test_a_vertical_legend_renders_narrower(dot):
+    loss, names = logistic_graph()
+    loss.backward()
+    widths = {}
+    for rankdir in ("LR", "TB"):
+        svg = tg.draw_graph(loss, params=names, rankdir=rankdir).pipe(format="svg")
+        widths[rankdir] = float(ET.fromstring(svg).get("width").removesuffix("pt"))
+    assert widths["TB"] < widths["LR"] / 2, f"a top-to-bottom frame fits a slide: {widths}"
+
+
+# --------------------------------------------------------------------------- anomalies
+@pytest.fixture
+def quiet_numpy():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        yield
+
+
+def test_draw_graph_marks_the_op_that_made_an_inf_in_forward(quiet_numpy):
+    x = Tensor(np.array([1.0, 0.0]), requires_grad=True)
+    with tg.detect_anomaly(), pytest.raises(RuntimeError) as error:
+        (x * 2).log()
+    graph = tg.draw_graph(error.value.output)
+    ops = {title_of(a): a for name, a in nodes_of(graph).items() if name.startswith("op")}
+    assert "⚠ forward made inf" in ops["Log"]["label"]
+    assert ops["Log"]["color"] == viz.ANOMALY_COLOR and ops["Log"]["penwidth"] == "3"
+    assert "⚠" not in ops["Mul"]["label"] and ops["Mul"].get("color") != viz.ANOMALY_COLOR
+    assert "made NaN or inf" in all_nodes(graph)["legend"]["label"], "the legend says what the mark means"
+    assert "⚠ forward made inf" in viz.text_graph(error.value.output), "the text marks it too"
+
+
+def test_draw_graph_marks_the_op_whose_backward_made_an_inf(dot, quiet_numpy):
+    x = Tensor(np.array([1.0, 0.0]), requires_grad=True)
+    root = x.sqrt()  # √0 = 0 is fine; its derivative 1/(2√0) is not
+    loss = (root * 2).sum()
+    with tg.detect_anomaly(), pytest.raises(RuntimeError, match="Sqrt's backward made inf"):
+        loss.backward()
+    graph = tg.draw_graph(loss)
+    marked = [title_of(a) for a in nodes_of(graph).values() if "⚠" in a["label"]]
+    assert marked == ["Sqrt"]
+    assert "⚠ backward made inf" in " ".join(svg_texts(graph.pipe(format="svg"))), "dot draws the mark"
+    unmarked = tg.draw_graph((x * 3).sum())
+    assert "⚠" not in unmarked.source and "made NaN or inf" not in unmarked.source

@@ -334,6 +334,13 @@ class Tensor:
             gradient = gradient.astype(self.dtype)
         run_backward(self, gradient, create_graph if retain_graph is None else retain_graph, create_graph)
 
+    def draw(self, **draw_graph_kwargs):
+        """The graph that made this tensor, as tg.draw_graph(self, **draw_graph_kwargs) draws
+        it: a graphviz.Digraph, which Jupyter shows."""
+        from . import viz  # here, not at the top: viz imports this module
+
+        return viz.draw_graph(self, **draw_graph_kwargs)
+
     # ------------------------------------------------------------------ arithmetic
     def __add__(self, other):
         return ew.Add.apply(self, other)
@@ -489,9 +496,7 @@ class Tensor:
         """x limited to [min, max]; either bound may be None."""
         if min is None and max is None:
             raise ValueError("clip needs min, max or both, got neither")
-        return ew.Clip.apply(
-            self, min=None if min is None else float(min), max=None if max is None else float(max)
-        )
+        return ew.Clip.apply(self, min=None if min is None else float(min), max=None if max is None else float(max))
 
     def maximum(self, other):
         return ew.Maximum.apply(self, other)

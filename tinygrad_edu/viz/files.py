@@ -8,15 +8,21 @@ source goes beside the target only when no file is there yet.
 import os
 import pathlib
 import stat
+import struct
+import zlib
 
 from .picture import backward_steps, draw_graph
 
 FORMATS = ("svg", "png", "pdf", "dot")
+PNG_DPI = 120  # sharp on a slide; dot draws rasters at 96 dpi unless told
 
 INSTALL_HINT = (
     "install graphviz's dot program: apt-get install graphviz (Debian/Ubuntu), "
     "brew install graphviz (macOS) or conda install graphviz"
 )
+
+
+NO_DOT = "graphviz's dot program was not found"
 
 
 class DotNotFound(RuntimeError):
@@ -72,18 +78,36 @@ def _target(path, format):
 
 def picture_bytes(graph, format):
     """The picture of `graph` in `format`; "dot" is the DOT source, which needs no dot
-    program. DotNotFound (a RuntimeError) where dot is missing, RuntimeError where it fails."""
+    program; a PNG is drawn at PNG_DPI (120) and says so in its header. DotNotFound (a
+    RuntimeError) where dot is missing, RuntimeError where it fails."""
     if format == "dot":
         return graph.source.encode("utf-8")
     import graphviz
 
+    if format == "png":  # on a copy: the dpi attribute would scale an SVG drawn later too
+        graph = graph.copy()
+        graph.attr(dpi=str(PNG_DPI))
     try:
-        return graph.pipe(format=format)
+        picture = graph.pipe(format=format)
     except graphviz.ExecutableNotFound:
-        raise DotNotFound(f"graphviz's dot program was not found. To draw pictures, {INSTALL_HINT}") from None
+        raise DotNotFound(f"{NO_DOT}. To draw pictures, {INSTALL_HINT}") from None
     except graphviz.CalledProcessError as error:
         problem = (error.stderr or b"").decode("utf-8", "replace").strip().splitlines()
         raise RuntimeError(f"graphviz's dot could not draw the picture: {problem[-1] if problem else error}") from None
+    return with_png_dpi(picture, PNG_DPI) if format == "png" else picture
+
+
+def with_png_dpi(png, dpi):
+    """`png` with a pHYs chunk saying `dpi` (dot writes none, so viewers and slides would
+    guess 72 or 96) right after the IHDR chunk; unchanged if it has one already (before
+    the image data, where the PNG standard puts it)."""
+    signature_and_header = 8 + 4 + 4 + 13 + 4  # signature, then IHDR's length, type, data and CRC
+    if b"pHYs" in png[: png.find(b"IDAT")]:
+        return png
+    pixels_per_metre = round(dpi / 0.0254)
+    body = b"pHYs" + struct.pack(">IIB", pixels_per_metre, pixels_per_metre, 1)  # unit 1: the metre
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    return png[:signature_and_header] + chunk + png[signature_and_header:]
 
 
 def _save_source(graph, path):

@@ -3,6 +3,7 @@ its shape and dtype, numbers in at most 4 significant digits, a summary of an ar
 escaping for graphviz's HTML-like labels."""
 
 import html
+import math
 
 import numpy as np
 
@@ -10,27 +11,44 @@ from .. import backend
 from ..tensor import Tensor
 
 
-def _number(value):
-    """A number in at most 4 significant digits."""
+def _number(value, noise=0.0):
+    """A number in at most 4 significant digits; 0 where |value| <= noise (rounding error)."""
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
     if isinstance(value, (int, np.integer)):
         return str(int(value))
+    if abs(value) <= noise:
+        return "0"
     return f"{value + 0.0:.4g}"  # + 0.0 turns −0.0 into 0.0: a learner should not wonder about "-0"
 
 
+def rounding_noise(dtype, size, largest):
+    """eps(dtype) · size · largest: below it a number of a float array of `size` elements
+    whose largest magnitude is `largest` is rounding error (a sum of n terms carries up to
+    n·eps of the largest), and shows as 0, not -4.657e-10. 0 for integers, bools and
+    complex numbers, and where the largest is not finite."""
+    if dtype.kind != "f" or not math.isfinite(largest):
+        return 0.0
+    return float(np.finfo(dtype).eps) * size * float(largest)
+
+
 def summarize(array):
-    """All elements when there are at most 6 (nested like the array), else "min … mean … max …"."""
+    """All elements when there are at most 6 (nested like the array), else "min … mean … max …";
+    a float that is rounding error next to the array's largest shows as 0 (rounding_noise)."""
     values = backend.to_numpy(array)
     if values.size <= 6:
-        texts = [_number(v) for v in values.ravel().tolist()]
+        numbers = values.ravel().tolist()
+        noise = rounding_noise(values.dtype, values.size, max(map(abs, numbers), default=0.0))
+        texts = [_number(v, noise) for v in numbers]
         if values.ndim <= 1:
             return texts[0] if values.ndim == 0 else f"[{', '.join(texts)}]"
         return str(np.array(texts, dtype=object).reshape(values.shape).tolist()).replace("'", "")
     if values.dtype.kind == "c":
         return f"mean {_number(values.mean())}"
+    low, high = values.min(), values.max()
+    noise = rounding_noise(values.dtype, values.size, max(abs(low), abs(high)))
     mean = values.sum(dtype=np.float64) / values.size  # .mean() costs twice as much, for 10,000 labels
-    return f"min {_number(values.min())}  mean {_number(mean)}  max {_number(values.max())}"
+    return f"min {_number(low, noise)}  mean {_number(mean, noise)}  max {_number(high, noise)}"
 
 
 _dtype_names = {}  # str(dtype) is slow enough to matter for 10,000 nodes

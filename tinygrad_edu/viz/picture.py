@@ -8,7 +8,7 @@ import numpy as np
 
 from .gradients import Gradients, chain_rule_steps, shown_gradients
 from .labels import escape, names_from, shape_and_dtype, summarize, tensor_kind
-from .walking import check_root, walk
+from .walking import check_root, walk, walk_whole
 
 RANKDIRS = ("LR", "RL", "TB", "BT")
 
@@ -19,6 +19,8 @@ CONSTANT_COLOR = "#ffffff"
 INTERMEDIATE_COLOR = "#d6e4f5"
 OP_COLOR = "#eeeeee"
 CURRENT_OP_COLOR = "#ff9f1c"
+ANOMALY_COLOR = "#d7191c"  # the border (and, unless it is the current op, the fill) of an op detect_anomaly caught
+ANOMALY_FILL = "#f4a6a6"
 KIND_STYLES = {
     "root": {"fillcolor": ROOT_COLOR, "style": "filled", "peripheries": "2"},
     "parameter": {"fillcolor": PARAMETER_COLOR, "style": "filled"},
@@ -119,18 +121,22 @@ def _table(rows):
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
 
 
-def _legend_row(title, swatches, notes="", text_color="black"):
-    """One row of the legend: a title, then coloured cells with their meaning inside."""
+def _legend_row(title, swatches, notes="", text_color="black", vertical=False):
+    """One row of the legend: a title, then coloured cells with their meaning inside; with
+    `vertical`, one cell under the other (a top-to-bottom picture stays narrow)."""
     cells = [f'<TD ALIGN="LEFT"><B>{title}</B></TD>']
     for color, text in swatches:
         cells.append(f'<TD BGCOLOR="{color}" BORDER="1"><FONT COLOR="{text_color}">{text}</FONT></TD>')
     if notes:
         cells.append(f'<TD ALIGN="LEFT">{notes}</TD>')
-    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3"><TR>{"".join(cells)}</TR></TABLE>'
+    rows = [f"<TR>{cell}</TR>" for cell in cells] if vertical else [f"<TR>{''.join(cells)}</TR>"]
+    return f'<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="3">{"".join(rows)}</TABLE>'
 
 
-def _legend(gradients_shown, pending):
-    """What the colours and shapes mean: one row of node kinds, one of edge colours."""
+def _legend(gradients_shown, pending, anomaly=False, vertical=False):
+    """What the colours and shapes mean: one row of node kinds, one of edge colours; with
+    `vertical` (rankdir TB or BT) each stacks its cells one under the other, so that the
+    legend is no wider than a top-to-bottom graph and a frame fits a slide."""
     kinds = [
         (ROOT_COLOR, "root (double border)"),
         (PARAMETER_COLOR, "leaf that requires grad"),
@@ -140,13 +146,16 @@ def _legend(gradients_shown, pending):
     ]
     if pending:
         kinds.append((CURRENT_OP_COLOR, "op whose backward runs now"))
-    rows = [_legend_row("legend", kinds)]
+    if anomaly:
+        kinds.append((ANOMALY_FILL, "op that made NaN or inf (⚠)"))
+    rows = [_legend_row("legend", kinds, vertical=vertical)]
     if gradients_shown:
         scale = [(ZERO_GRADIENT_COLOR, "0")] + [(gradient_color(10.0**e), f"1e{e}") for e in (-6, -4, -2)]
         scale += [(gradient_color(1.0), "≥ 1"), (NOT_FINITE_COLOR, "inf, nan")]
         notes = "dashed grey: no gradient flows" + ("; dotted: not reached yet" if pending else "")
-        rows.append(_legend_row("edge colour: mean |grad| along it (log scale)", scale, notes, text_color="white"))
-    cells = "".join(f"<TR><TD>{row}</TD></TR>" for row in rows)
+        title = "edge colour: mean |grad|" + ("<BR/>along it (log scale)" if vertical else " along it (log scale)")
+        rows.append(_legend_row(title, scale, notes, text_color="white", vertical=vertical))
+    cells = "".join(f'<TR><TD ALIGN="LEFT">{row}</TD></TR>' for row in rows)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">{cells}</TABLE>>'
 
 
@@ -159,6 +168,7 @@ class _Picture:
 
         self.walked, self.names = walked, names
         self.show_data, self.show_formulas = show_data, show_formulas
+        self.vertical = rankdir in ("TB", "BT")
         self.graph = graphviz.Digraph("computational_graph")
         self.graph.attr(rankdir=rankdir, fontname="Helvetica", fontsize="12")
         self.graph.attr("node", fontname="Helvetica", fontsize="11", style="filled", margin="0.05", shape="box")
@@ -194,16 +204,25 @@ class _Picture:
 
     def add_ops(self, current=None):
         """One ellipse per op: its name and, with show_formulas, its local derivative; the
-        op numbered `current` highlighted."""
+        op numbered `current` highlighted, and an op that tg.detect_anomaly caught making a
+        NaN or an inf marked (red, "⚠ forward made inf")."""
         self.graph.attr("node", shape="ellipse", fillcolor=OP_COLOR, style="filled")
         for j, fn in enumerate(self.walked.ops):
             rows = [f"<B>{escape(fn.name)}</B>"]
             if self.show_formulas and type(fn).formula:
                 rows.append(f'<FONT POINT-SIZE="10">{escape(type(fn).formula)}</FONT>')
+            look = {}
+            anomaly = getattr(fn, "anomaly", None)
+            if anomaly:
+                rows.append(f"<B>⚠ {escape(anomaly)}</B>")
+                look.update(fillcolor=ANOMALY_FILL, color=ANOMALY_COLOR, penwidth="3")
             if j == current:
-                self.graph.node(f"op{j}", _table(rows), fillcolor=CURRENT_OP_COLOR, penwidth="3")
-            else:
-                self.graph.node(f"op{j}", _table(rows))
+                look.update(fillcolor=CURRENT_OP_COLOR, penwidth="3")
+            self.graph.node(f"op{j}", _table(rows), **look)
+
+    def has_anomaly(self):
+        """True when some op shown was caught by tg.detect_anomaly."""
+        return any(getattr(fn, "anomaly", None) for fn in self.walked.ops)
 
     def add_links(self, gradients=None, pending=False):
         """One edge per data-flow link, coloured by the gradient along it when known.
@@ -246,10 +265,11 @@ class _Picture:
         self.graph.edges(("omitted", f"t{k}") for k in walked.cut_tensors)
 
     def add_legend(self, gradients_shown, pending=False):
-        self.graph.node("legend", _legend(gradients_shown, pending), shape="plain", style="")
+        legend = _legend(gradients_shown, pending, self.has_anomaly(), self.vertical)
+        self.graph.node("legend", legend, shape="plain", style="")
 
 
-def _check_rankdir(rankdir):
+def check_rankdir(rankdir):
     if rankdir not in RANKDIRS:
         raise ValueError(f"rankdir must be one of {', '.join(RANKDIRS)}, got {rankdir!r}")
 
@@ -263,11 +283,13 @@ def draw_graph(root, params=None, show_data=True, show_grad=True, show_formulas=
     After backward, with show_grad=True, leaves show their .grad, the other tensors the
     gradient that reached them (from the engine's chain rule, run again under no_grad and
     seeded with ones like root.backward(); no .grad changes), and each edge is coloured by
-    mean |grad| along it (log scale) so that vanishing gradients stand out. Beyond
+    mean |grad| along it (log scale) so that vanishing gradients stand out. An op that
+    tg.detect_anomaly caught making a NaN or an inf is red and says what it made. Beyond
     max_nodes nodes the picture is cut, with a node that says how many were left out.
+    With rankdir "TB" or "BT" the legend stacks vertically, as narrow as the graph.
     """
     check_root(root, max_nodes)
-    _check_rankdir(rankdir)
+    check_rankdir(rankdir)
     walked = walk(root, max_nodes)
     picture = _Picture(walked, names_from(params), show_data, show_formulas, rankdir)
     show_grad = show_grad and walked.leaf_has_grad
@@ -280,29 +302,13 @@ def draw_graph(root, params=None, show_data=True, show_grad=True, show_formulas=
     return picture.graph
 
 
-def backward_steps(root, params=None, show_data=True, show_formulas=True, rankdir="LR", max_nodes=500):
-    """One picture per op, in the order the engine runs their backward: the op whose
-    backward runs is highlighted, and the gradients known so far are filled in (the sums
-    so far, where a tensor is used more than once). Computes its own gradients: every
-    .grad is left as it is. Returns a list of graphviz.Digraph.
-
-    Each frame shows the whole graph, so a graph of more than `max_nodes` tensors and ops
-    is a ValueError that gives both counts (a frame per op of a cut graph would hide
-    the ops it is about); draw_graph cuts a large graph instead.
-    """
-    check_root(root, max_nodes)
-    _check_rankdir(rankdir)
-    walked = walk(root, max_nodes)
-    if walked.omitted:
-        raise ValueError(
-            f"backward_steps draws the whole graph once per op, and this graph has {walked.node_count:,} "
-            f"tensors and ops, more than max_nodes={max_nodes:,}: raise max_nodes, or draw the graph once "
-            "with draw_graph, which cuts it"
-        )
-    names = names_from(params)
+def backward_frames(walked, root, names, show_data=True, show_formulas=True, rankdir="LR"):
+    """Yield ((fn, grad_out, grads_in), frame) for each op, in the order the engine runs
+    their backward: the chain-rule step (as autograd.backpropagate gives it) and its
+    picture, the op highlighted and the gradients known so far filled in. `walked` is
+    walk_whole's (the whole graph); names is {id(tensor): name}."""
     gradients = Gradients(walked, root)
     op_number = {id(fn): j for j, fn in enumerate(walked.ops)}
-    frames = []
     for number, (fn, grad_out, grads_in) in enumerate(chain_rule_steps(root), start=1):
         gradients.add_step(fn, grad_out, grads_in)
         picture = _Picture(walked, names, show_data, show_formulas, rankdir)
@@ -314,5 +320,20 @@ def backward_steps(root, params=None, show_data=True, show_formulas=True, rankdi
         picture.add_ops(current=op_number[id(fn)])
         picture.add_links(gradients.link, pending=True)
         picture.add_legend(True, pending=True)
-        frames.append(picture.graph)
-    return frames
+        yield (fn, grad_out, grads_in), picture.graph
+
+
+def backward_steps(root, params=None, show_data=True, show_formulas=True, rankdir="LR", max_nodes=500):
+    """One picture per op, in the order the engine runs their backward: the op whose
+    backward runs is highlighted, and the gradients known so far are filled in (the sums
+    so far, where a tensor is used more than once). Computes its own gradients: every
+    .grad is left as it is. Returns a list of graphviz.Digraph.
+
+    Each frame shows the whole graph, so a graph of more than `max_nodes` tensors and ops
+    is a ValueError that gives both counts (a frame per op of a cut graph would hide
+    the ops it is about); draw_graph cuts a large graph instead.
+    """
+    walked = walk_whole(root, max_nodes, "backward_steps")
+    check_rankdir(rankdir)
+    steps = backward_frames(walked, root, names_from(params), show_data, show_formulas, rankdir)
+    return [frame for _, frame in steps]

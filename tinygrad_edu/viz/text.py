@@ -37,7 +37,8 @@ class _Lines:
         fn = self.walked.ops[j]
         inputs = ", ".join("…" if i is None else self.title(i) for i in self.walked.op_inputs[j])
         formula = f"  [{type(fn).formula}]" if self.show_formulas and type(fn).formula else ""
-        return f"  ← {fn.name}({inputs}){formula}"
+        anomaly = getattr(fn, "anomaly", None)  # set by tg.detect_anomaly on the op that made a NaN or an inf
+        return f"  ← {fn.name}({inputs}){formula}" + (f"  ⚠ {anomaly}" if anomaly else "")
 
     def children(self, k, rest, printed):
         """The inputs of the op that made tensor k as (tensor, prefix of its line, prefix
@@ -47,7 +48,7 @@ class _Lines:
         simple = [i for i in inputs if i is None or i not in self.op_of or i in printed]
         branches = [i for i in inputs if not (i is None or i not in self.op_of or i in printed)]
         if len(branches) <= 1:
-            last = len(simple) - 1 if not branches else -1
+            last = len(simple) - 1  # the block of one-line inputs closes; the branch goes on below it
             children = [(i, rest + ("└─ " if n == last else "├─ "), rest) for n, i in enumerate(simple)]
             return children + [(i, rest, rest) for i in branches]
         last = len(inputs) - 1
@@ -63,13 +64,14 @@ def text_graph(root, params=None, show_data=True, show_grad=True, show_formulas=
     a tensor met again is a reference, "(see #3)". Where at most one input has inputs of
     its own, the others come first and that one continues straight down, unindented, so a
     long chain stays narrow. After backward (show_grad) each tensor shows its gradient,
-    as in draw_graph.
+    as in draw_graph; an op that tg.detect_anomaly caught making a NaN or an inf is marked
+    "⚠ forward made inf" (or what it made).
 
         #1 loss  () float64  data 0.3133  ← Neg(#2)
         #2  () float64  data -0.3133  ← Log(#3 y_hat)
         #3 y_hat  () float64  data 0.7311  ← Sigmoid(#4)
         #4  () float64  data 1  ← Add(#5, #6 b)
-        ├─ #6 b  () float64  data -1
+        └─ #6 b  () float64  data -1
         #5  () float64  data 2  ← Mul(#7 w, #8 x)
         ├─ #7 w  () float64  data 2
         └─ #8 x  () float64  data 1

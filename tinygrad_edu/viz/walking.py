@@ -110,3 +110,19 @@ def check_root(root, max_nodes):
         raise TypeError(f"expected the root Tensor of a graph, got {type(root).__name__}")
     if isinstance(max_nodes, bool) or not isinstance(max_nodes, int) or max_nodes < 1:
         raise ValueError(f"max_nodes must be a positive int, got {max_nodes!r}")
+
+
+def walk_whole(root, max_nodes, who):
+    """The Walk of the whole graph of `root`, for what is drawn or written once per op
+    (`who` names it in the error): a graph of more than `max_nodes` tensors and ops is a
+    ValueError that gives both counts (a frame per op of a cut graph would hide the ops
+    it is about)."""
+    check_root(root, max_nodes)
+    walked = walk(root, max_nodes)
+    if walked.omitted:
+        raise ValueError(
+            f"{who} draws the whole graph once per op, and this graph has {walked.node_count:,} "
+            f"tensors and ops, more than max_nodes={max_nodes:,}: raise max_nodes, or draw the graph once "
+            "with draw_graph, which cuts it"
+        )
+    return walked
