@@ -58,3 +58,9 @@ def test_finite_work_runs_as_usual_and_the_mode_is_per_thread():
         thread.join()
     np.testing.assert_allclose(x.grad.numpy(), [2.0, 4.0])
     assert seen == [-np.inf], "another thread is not checked"
+
+
+def test_an_op_with_a_python_number_is_named_with_the_shapes_of_its_tensors():
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    with tg.detect_anomaly(), pytest.raises(RuntimeError, match=r"Div's forward made inf.*input shapes: \(2,\), \(\)"):
+        x / 0.0

@@ -340,30 +340,27 @@ def _apply_fast(cls, inputs, attrs):  # noqa: C901 - one straight run on purpose
         da, db = a.data, b.data
         if da.dtype is not db.dtype or da.__class__ is not db.__class__:
             return None
+        inputs = (a, b)
         fn = cls()
         fn.saved = None
         out = fn.forward(da, db, **attrs)  # 2
-        output = Tensor.__new__(Tensor)
-        output.data = np.asarray(out) if isinstance(out, np.generic) else out
-        output.grad = output.grad_fn = output._counter = None
-        output._requires_grad = False
-        record = (a._requires_grad or b._requires_grad) and _mode.enabled
+        wanted = a._requires_grad or b._requires_grad
     elif len(inputs) == 1 and isinstance(inputs[0], Tensor):
         (a,) = inputs
         fn = cls()
         fn.saved = None
         out = fn.forward(a.data, **attrs)  # 2
-        output = Tensor.__new__(Tensor)
-        output.data = np.asarray(out) if isinstance(out, np.generic) else out
-        output.grad = output.grad_fn = output._counter = None
-        output._requires_grad = False
-        if fn.view:
-            output._counter = version_counter(a)
-        record = a._requires_grad and _mode.enabled
+        wanted = a._requires_grad
     else:
         return None
-    if record:  # 3
-        fn.inputs, fn.attrs = (a, b) if len(inputs) == 2 else inputs, attrs or NO_ATTRS
+    output = Tensor.__new__(Tensor)  # wrap(out), written out
+    output.data = np.asarray(out) if isinstance(out, np.generic) else out
+    output.grad = output.grad_fn = output._counter = None
+    output._requires_grad = False
+    if fn.view:
+        output._counter = version_counter(a)
+    if wanted and _mode.enabled:  # 3: fn.record(inputs, output, attrs), written out
+        fn.inputs, fn.attrs = inputs, attrs or NO_ATTRS
         fn._output = weakref.ref(output)
         fn.recorded_at = _changes
         output.grad_fn = fn
