@@ -43,9 +43,9 @@ from _common import (
     not_done,
     parse_args,
     progress,
+    render_graph,
     save_figure,
     say,
-    show_file,
 )
 from matplotlib.ticker import MaxNLocator
 from sklearn.exceptions import ConvergenceWarning
@@ -503,14 +503,7 @@ def draw_conv_layer(conv, digit, out):
         "relu(z)": activations,
         "feature maps = max_pool2d(relu(z), 2)": maps,
     }
-    try:
-        path = tg.viz.render(maps, out / "conv_layer_graph.svg", params=names, show_formulas=True)
-    except RuntimeError as error:
-        say("graph of one conv layer", f"not drawn: {error}")
-        return None
-    say("graph of one conv layer", path)
-    show_file(path)
-    return path
+    return render_graph("graph of one conv layer", maps, out / "conv_layer_graph.svg", params=names, show_formulas=True)
 
 
 # %% [markdown]

@@ -45,9 +45,9 @@ from _common import (
     not_done,
     parse_args,
     progress,
+    render_graph,
     save_figure,
     say,
-    show_file,
 )
 
 import tinygrad_edu as tg
@@ -496,14 +496,9 @@ def draw_tiny_head(out):
     an SVG (tg.viz.render); without graphviz's dot, one line says so and the lesson goes
     on. Returns the path, or None."""
     loss, names = tiny_head()
-    try:
-        path = tg.viz.render(loss, out / "attention_head_graph.svg", params=names, show_formulas=True)
-    except RuntimeError as error:
-        say("graph of one attention head", f"not drawn: {error}")
-        return None
-    say("graph of one attention head", path)
-    show_file(path)
-    return path
+    return render_graph(
+        "graph of one attention head", loss, out / "attention_head_graph.svg", params=names, show_formulas=True
+    )
 
 
 # %% [markdown]

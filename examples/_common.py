@@ -128,6 +128,20 @@ def show_file(path):
         show(SVG(filename=str(path)) if path.suffix == ".svg" else Image(filename=str(path)))
 
 
+def render_graph(label, root, path, **draw_kwargs):
+    """Draw root's graph to `path` (tg.viz.render), print `label: path` and show it in a
+    notebook; without graphviz's dot, one line says so and the lesson goes on. Returns
+    the path, or None."""
+    try:
+        path = tg.viz.render(root, path, **draw_kwargs)
+    except RuntimeError as error:
+        say(label, f"not drawn: {error}")
+        return None
+    say(label, path)
+    show_file(path)
+    return path
+
+
 def write_png(fig, path):
     """`fig` as a PNG of 256 colours at 120 dpi: a plot has few colours, so it looks the
     same and takes a third of the bytes (the notebooks carry every figure)."""
