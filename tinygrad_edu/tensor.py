@@ -407,8 +407,10 @@ class Tensor:
                 f"t {symbol} x on a tensor that requires grad (or with one that does) cannot be recorded: "
                 f"write t = t {symbol[0]} x to make a new tensor, or change it under tg.no_grad()"
             )
-        operand = other.data if isinstance(other, Tensor) else other
-        backend.check_same_device([self.data, operand] if isinstance(other, Tensor) else [self.data])
+        operand = other
+        if isinstance(other, Tensor):
+            operand = other.data
+            backend.check_same_device([self.data, operand])
         try:
             ufunc(self.data, operand, out=self.data)
         except TypeError as error:  # NumPy's UFuncTypeError: a float result into an int tensor
