@@ -2,6 +2,7 @@
 checked, only real floats require grad, edge values as PyTorch, strict factories, and
 leaves that own their gradients. Each test here failed on the code before these rules."""
 
+import sys
 import threading
 import tracemalloc
 import warnings
@@ -472,3 +473,31 @@ def test_the_fast_path_of_apply_builds_the_graph_of_the_plain_steps(call, monkey
             np.testing.assert_array_equal(a.numpy(), b.numpy())
         assert fast.grad_fn.attrs == plain.grad_fn.attrs and fast.grad_fn.output is fast
     assert (fast._counter is None) == (plain._counter is None), "views share a counter on both paths"
+
+
+@pytest.mark.skipif(
+    sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11),
+    reason="object sizes as laid out by CPython 3.11",
+)
+def test_a_node_is_the_size_of_its_output_and_of_the_weak_reference_to_it():
+    # one pymalloc size class for the three objects of a node keeps them side by side,
+    # which halves the garbage collector's walk over a deep graph (autograd._SlottedClass)
+    x = Tensor(np.ones(3, np.float32), requires_grad=True)
+    for output in (x.tanh(), x * 2.0, x.sum(axis=0), x[1:]):
+        fn = output.grad_fn
+        assert sys.getsizeof(fn) == sys.getsizeof(output) == sys.getsizeof(fn._output) == 80, type(fn).__name__
+
+
+def test_a_node_takes_attributes_outside_its_slots():
+    class Scaled(Function):
+        def forward(self, x):
+            self.scale = 3.0  # a custom Function's own attribute: kept in the instance's __dict__
+            return x * self.scale
+
+        def backward(self, grad):
+            return grad * self.scale
+
+    x = Tensor([1.0, 2.0], requires_grad=True)
+    Scaled.apply(x).sum().backward()
+    assert x.grad.tolist() == [3.0, 3.0]
+    assert x.sum(axis=0).grad_fn.attrs == {"axis": (0,), "keepdims": False}
