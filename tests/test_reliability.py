@@ -446,6 +446,9 @@ def test_a_gradient_given_to_backward_is_not_the_leaf_gradient():
         lambda: Tensor([1.0, 2.0], requires_grad=True) * Tensor(np.array([1.0, 2.0])),
         lambda: Tensor([True, False]) * 2,
         lambda: Tensor(np.ones((2, 3), np.float32), requires_grad=True).reshape(3, 2),
+        lambda: Tensor([1.0, -2.0], requires_grad=True) * Tensor([True, False]),
+        lambda: Tensor(np.array([1, -2], np.int32)) * Tensor([True, False]),
+        lambda: Tensor([True, False]) * Tensor([1.0, -2.0], requires_grad=True),
     ],
     ids=[
         "one tensor",
@@ -457,6 +460,9 @@ def test_a_gradient_given_to_backward_is_not_the_leaf_gradient():
         "float32 and float64",
         "bool and int",
         "a view",
+        "float and bool mask",
+        "int32 and bool mask",
+        "bool mask and float",
     ],
 )
 def test_the_fast_path_of_apply_builds_the_graph_of_the_plain_steps(call, monkeypatch):
