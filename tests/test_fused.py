@@ -1,11 +1,12 @@
 """Each fused op equals its plain composition of ordinary ops, in values and gradients:
-the fused op is the speed, the composition is the maths (as each docstring writes it)."""
+the fused op is the speed, the composition is the maths (as each docstring writes it);
+likewise the fast scatter-add of rows against NumPy's add.at."""
 
 import numpy as np
 import pytest
 
 import tinygrad_edu.functional as F
-from tinygrad_edu import Tensor
+from tinygrad_edu import Tensor, backend
 from tinygrad_edu.ops import loss as fused
 from tinygrad_edu.ops.matmul import Linear
 
@@ -51,7 +52,7 @@ def assert_same(fused_out, plain_out, fused_inputs, plain_inputs):
         np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"input {i}")
 
 
-@pytest.mark.parametrize("x_shape", [(5, 3), (2, 4, 3)], ids=["matrix", "batched"])
+@pytest.mark.parametrize("x_shape", [(5, 3), (2, 4, 3), (3,), (0, 3)], ids=["matrix", "batched", "vector", "no rows"])
 def test_linear_equals_x_times_w_transposed_plus_b(x_shape):
     rng = np.random.default_rng(0)
     arrays = rng.standard_normal(x_shape), rng.standard_normal((4, 3)), rng.standard_normal(4)
@@ -93,3 +94,19 @@ def test_the_functional_losses_are_the_fused_ops():
     z, y = Tensor(np.zeros(3), requires_grad=True), Tensor(np.ones(3))
     assert F.binary_cross_entropy_with_logits(z, y).grad_fn.name == "BCEWithLogits"
     assert F.binary_cross_entropy(z.sigmoid(), y).grad_fn.name == "BinaryCrossEntropy"
+
+
+@pytest.mark.parametrize(
+    "out_shape, index_shape",
+    [((7, 3), (20,)), ((7, 3), (4, 5)), ((5,), (12,)), ((4, 2, 3), (3, 3)), ((6, 2), (1,))],
+    ids=["rows", "a matrix of rows", "a vector", "rows of matrices", "one row"],
+)
+def test_scatter_add_of_rows_equals_numpys_add_at(out_shape, index_shape):
+    rng = np.random.default_rng(3)
+    index = rng.integers(-out_shape[0], out_shape[0], size=index_shape)  # repeats and negative rows
+    values = rng.standard_normal(index_shape + out_shape[1:])
+    start = rng.standard_normal(out_shape)
+    ours, plain = start.copy(), start.copy()
+    backend.scatter_add_rows(ours, index, values)
+    np.add.at(plain, index, values)
+    np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)

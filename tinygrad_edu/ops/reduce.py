@@ -143,7 +143,8 @@ class Softmax(Function):
         if x.size == 0:
             return x.copy()
         e = np.exp(x - x.max(axis=axis, keepdims=True))
-        return e / e.sum(axis=axis, keepdims=True)
+        e /= e.sum(axis=axis, keepdims=True)  # in place: e is this op's own array
+        return e
 
     def backward(self, grad):
         s = self.output
