@@ -56,14 +56,21 @@ class Adam(Optimizer):
             state = self.state[p] = {"step": 0, "exp_avg": xp.zeros_like(p.data), "exp_avg_sq": xp.zeros_like(p.data)}
         state["step"] += 1
         t, m, v = state["step"], state["exp_avg"], state["exp_avg_sq"]
+        # in place where the array is the optimizer's own (m, v, and the step it builds),
+        # so that an update makes three new arrays, not six
         m *= beta1
         m += (1 - beta1) * g
+        g_squared = g * g
+        g_squared *= 1 - beta2
         v *= beta2
-        v += (1 - beta2) * (g * g)
-        denominator = backend.xp(v).sqrt(v)
-        denominator /= math.sqrt(1 - beta2**t)
-        denominator += eps
-        p.data -= (lr / (1 - beta1**t)) * m / denominator
+        v += g_squared
+        xp = backend.xp(v)
+        step = xp.sqrt(v, out=xp.empty_like(v))  # out=: an array even for a 0-d parameter
+        step /= math.sqrt(1 - beta2**t)
+        step += eps
+        xp.divide(m, step, out=step)  # m / (√v̂ + eps)
+        step *= lr / (1 - beta1**t)
+        p.data -= step
 
 
 class AdamW(Adam):
