@@ -21,6 +21,8 @@ def normalize_axis(axis, ndim):
     tuple of non-negative ints; None means every axis. A bad axis is a ValueError."""
     if axis is None:
         return tuple(range(ndim))
+    if axis.__class__ is int and -ndim <= axis < ndim:  # the common case, answered at once (the rest costs a µs)
+        return (axis % ndim,)
     axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
     result = []
     for a in axes:
