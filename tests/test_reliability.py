@@ -6,6 +6,7 @@ import sys
 import threading
 import tracemalloc
 import warnings
+import weakref
 
 import numpy as np
 import pytest
@@ -507,3 +508,20 @@ def test_a_node_takes_attributes_outside_its_slots():
     Scaled.apply(x).sum().backward()
     assert x.grad.tolist() == [3.0, 3.0]
     assert x.sum(axis=0).grad_fn.attrs == {"axis": (0,), "keepdims": False}
+
+
+def test_a_function_class_may_name_its_own_slots():
+    class Held(Function):
+        __slots__ = ("__weakref__",)  # its nodes can be weakly referenced
+
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, grad):
+            return grad * 2
+
+    x = Tensor([1.0], requires_grad=True)
+    y = Held.apply(x)
+    assert weakref.ref(y.grad_fn)() is y.grad_fn
+    y.sum().backward()
+    assert x.grad.tolist() == [2.0]

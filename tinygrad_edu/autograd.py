@@ -207,7 +207,8 @@ class _SlottedClass(type):
     output Tensor and of the weak reference to it, so pymalloc lays the three side by side
     and Python's cyclic garbage collector, which walks every node of a graph that is
     alive, walks a deep one twice as fast (tests/test_reliability.py checks the size).
-    Attributes outside the slots still work: they go to the instance's `__dict__`."""
+    Attributes outside the slots still work: they go to the instance's `__dict__` (a
+    class whose nodes must be weakly referenced names "__weakref__" in its own slots)."""
 
     def __new__(mcs, name, bases, namespace, **kwargs):
         namespace.setdefault("__slots__", ())
