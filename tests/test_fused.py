@@ -1,6 +1,7 @@
 """Each fused op equals its plain composition of ordinary ops, in values and gradients:
 the fused op is the speed, the composition is the maths (as each docstring writes it);
-likewise the fast scatter-add of rows against NumPy's add.at."""
+likewise the fast scatter-add of rows against NumPy's add.at, and the sum over the last
+axis against NumPy's sum."""
 
 import numpy as np
 import pytest
@@ -110,3 +111,24 @@ def test_scatter_add_of_rows_equals_numpys_add_at(out_shape, index_shape):
     backend.scatter_add_rows(ours, index, values)
     np.add.at(plain, index, values)
     np.testing.assert_allclose(ours, plain, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "shape, axis, dtype",
+    [
+        ((2048, 128), (1,), np.float32),
+        ((32, 4, 64, 64), (3,), np.float32),
+        ((64, 96), (1,), np.float64),
+        ((8, 4096), (1,), np.float32),
+        ((64, 64), (0,), np.float32),
+        ((10, 10), (1,), np.float32),
+    ],
+    ids=["rows of 128", "attention rows", "float64", "long rows", "not the last axis", "small"],
+)
+@pytest.mark.parametrize("keepdims", [True, False])
+def test_the_sum_over_the_last_axis_equals_numpys_sum(shape, axis, dtype, keepdims):
+    x = np.random.default_rng(4).standard_normal(shape).astype(dtype)
+    x[0, 0] = np.inf if dtype == np.float64 else x[0, 0]  # an inf stays an inf
+    ours, plain = backend.sum_over(x, axis, keepdims), x.sum(axis=axis, keepdims=keepdims)
+    assert ours.shape == plain.shape and ours.dtype == plain.dtype
+    np.testing.assert_allclose(ours, plain, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)

@@ -16,6 +16,7 @@ import numpy as np
 from .. import backend
 from ..autograd import Function, is_grad_enabled, wrap
 from ..random import generator
+from .reduce import reduced_count
 
 
 class Normalize(Function):
@@ -31,8 +32,9 @@ class Normalize(Function):
     formula = "∂L/∂x = (g − mean(g) − x̂·mean(g·x̂)) / √(σ² + ε)"
 
     def forward(self, x, axis, eps):
-        centered = x - x.mean(axis=axis, keepdims=True)
-        variance = (centered * centered).mean(axis=axis, keepdims=True)
+        n = reduced_count(x.shape, axis)
+        centered = x - backend.sum_over(x, axis, keepdims=True) / n
+        variance = backend.sum_over(centered * centered, axis, keepdims=True) / n
         inv_std = 1 / np.sqrt(variance + eps)
         self.saved = inv_std
         centered *= inv_std  # in place: the centred copy is ours

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from .. import backend
 from ..autograd import Function
 
 
@@ -42,7 +43,7 @@ class Sum(Reduction):
     reads = ()
 
     def forward(self, x, axis, keepdims):
-        return x.sum(axis=axis, keepdims=keepdims)
+        return backend.sum_over(x, axis, keepdims)
 
     def backward(self, grad):
         (x,) = self.inputs
@@ -57,7 +58,7 @@ class Mean(Reduction):
 
     def forward(self, x, axis, keepdims):
         n = reduced_count(x.shape, axis)
-        total = x.sum(axis=axis, keepdims=keepdims)
+        total = backend.sum_over(x, axis, keepdims)
         return total / n if n else total * np.nan  # the mean of nothing is NaN, as in PyTorch
 
     def backward(self, grad):
@@ -143,7 +144,7 @@ class Softmax(Function):
         if x.size == 0:
             return x.copy()
         e = np.exp(x - x.max(axis=axis, keepdims=True))
-        e /= e.sum(axis=axis, keepdims=True)  # in place: e is this op's own array
+        e /= backend.sum_over(e, None if axis is None else (axis,), keepdims=True)  # in place: e is this op's own array
         return e
 
     def backward(self, grad):
