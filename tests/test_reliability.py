@@ -14,6 +14,7 @@ import pytest
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
 from tinygrad_edu import Function, Tensor, autograd, nn, optim
+from tinygrad_edu.ops.matmul import Linear
 
 
 # ---------------------------------------------------------------------- 1. grad mode per thread
@@ -450,6 +451,12 @@ def test_a_gradient_given_to_backward_is_not_the_leaf_gradient():
         lambda: Tensor([1.0, -2.0], requires_grad=True) * Tensor([True, False]),
         lambda: Tensor(np.array([1, -2], np.int32)) * Tensor([True, False]),
         lambda: Tensor([True, False]) * Tensor([1.0, -2.0], requires_grad=True),
+        lambda: Linear.apply(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3)), requires_grad=True), Tensor(np.ones(4))),
+        lambda: Linear.apply(Tensor(np.ones((2, 3))), Tensor(np.ones((4, 3))), Tensor(np.ones(4))),
+        lambda: Linear.apply(
+            Tensor(np.ones((2, 3), np.float32)), Tensor(np.ones((4, 3)), requires_grad=True), Tensor(np.ones(4))
+        ),
+        lambda: tg.where(Tensor([True, False]), Tensor([1.0, 2.0], requires_grad=True), Tensor([3.0, 4.0])),
     ],
     ids=[
         "one tensor",
@@ -464,6 +471,10 @@ def test_a_gradient_given_to_backward_is_not_the_leaf_gradient():
         "float and bool mask",
         "int32 and bool mask",
         "bool mask and float",
+        "three tensors",
+        "three tensors, no gradient",
+        "three tensors of two dtypes",
+        "a bool condition and two tensors",
     ],
 )
 def test_the_fast_path_of_apply_builds_the_graph_of_the_plain_steps(call, monkeypatch):

@@ -331,11 +331,12 @@ def compatible(inputs):
 
 def _apply_fast(cls, inputs, attrs):  # noqa: C901 - one straight run on purpose: see the docstring
     """apply for its most common calls — one Tensor; two Tensors of one dtype and array
-    type, or a Tensor and a bool mask; a Tensor and a Python number — as one straight
-    run: the same three steps without compatible's loops and lists, and without helper
-    calls (wrap and record are written out: each call costs a fifth of a small op's NumPy
-    call). None for any other call, and for every call inside detect_anomaly (its checks
-    are in the plain steps). tests/test_reliability.py holds the graphs of the two equal."""
+    type, or a Tensor and a bool mask; a Tensor and a Python number; three Tensors of one
+    dtype and array type (Linear's x, W, b) — as one straight run: the same three steps
+    without compatible's loops and lists, and without helper calls (wrap and record are
+    written out: each call costs a fifth of a small op's NumPy call). None for any other
+    call, and for every call inside detect_anomaly (its checks are in the plain steps).
+    tests/test_reliability.py holds the graphs of the two equal."""
     if _anomaly_checks.get():
         return None
     if len(inputs) == 2:
@@ -360,6 +361,17 @@ def _apply_fast(cls, inputs, attrs):  # noqa: C901 - one straight run on purpose
         fn.saved = None
         out = fn.forward(a.data, **attrs)  # 2
         wanted = a._requires_grad
+    elif len(inputs) == 3:  # Linear's x, W and b
+        a, b, c = inputs
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor) and isinstance(c, Tensor)):
+            return None
+        da, db, dc = a.data, b.data, c.data
+        if not (da.dtype is db.dtype is dc.dtype and da.__class__ is db.__class__ is dc.__class__):
+            return None
+        fn = cls()
+        fn.saved = None
+        out = fn.forward(da, db, dc, **attrs)  # 2
+        wanted = a._requires_grad or b._requires_grad or c._requires_grad
     else:
         return None
     output = Tensor.__new__(Tensor)  # wrap(out), written out
