@@ -64,3 +64,13 @@ def test_an_op_with_a_python_number_is_named_with_the_shapes_of_its_tensors():
     x = Tensor([1.0, 2.0], requires_grad=True)
     with tg.detect_anomaly(), pytest.raises(RuntimeError, match=r"Div's forward made inf.*input shapes: \(2,\), \(\)"):
         x / 0.0
+
+
+def test_detect_anomaly_false_turns_the_checks_off_inside_a_checked_block():
+    x = tg.Tensor([0.0], requires_grad=True)
+    with tg.detect_anomaly():
+        with tg.detect_anomaly(False), np.errstate(divide="ignore"):
+            y = x.log()  # -inf, unchecked
+        assert np.isneginf(y.numpy()).all()
+        with pytest.raises(RuntimeError, match="Log's forward made inf"), np.errstate(divide="ignore"):
+            x.log()  # checked again after the inner block

@@ -812,3 +812,19 @@ def test_draw_graph_marks_the_op_whose_backward_made_an_inf(dot, quiet_numpy):
     assert "⚠ backward made inf" in " ".join(svg_texts(graph.pipe(format="svg"))), "dot draws the mark"
     unmarked = tg.draw_graph((x * 3).sum())
     assert "⚠" not in unmarked.source and "made NaN or inf" not in unmarked.source
+
+
+def test_a_graph_that_made_an_inf_draws_inside_the_detect_anomaly_block(dot, quiet_numpy):
+    x = Tensor(np.array([1.0, 0.0]), requires_grad=True)
+    loss = (x.sqrt() * 2).sum()
+    with tg.detect_anomaly():
+        with pytest.raises(RuntimeError, match="Sqrt's backward made inf"):
+            loss.backward()
+        x.grad = Tensor([1.0, 1.0])  # a leaf with a gradient: the picture runs its own backward pass
+        graph = tg.draw_graph(loss, show_grad=True)  # unchecked: no second error
+        assert tg.is_grad_enabled() and autograd._anomaly_checks.get(), "the block's modes are as they were"
+        with pytest.raises(RuntimeError, match="made"):
+            (x * np.inf - np.inf).sum()  # and the block still checks what comes after the picture
+    marked = [title_of(a) for a in nodes_of(graph).values() if "⚠" in a["label"]]
+    assert marked == ["Sqrt"]
+    assert "inf" in " ".join(svg_texts(graph.pipe(format="svg")))

@@ -157,11 +157,16 @@ class detect_anomaly:
     inf raises a RuntimeError naming the op, its formula and its input shapes, and marks
     the op (`fn.anomaly`), which draw_graph shows. The error's `.output` is that op's
     output, so `tg.draw_graph(error.output)` draws the graph up to it. It costs a check of
-    every result: for finding a bug, not for training."""
+    every result: for finding a bug, not for training. `detect_anomaly(mode=False)` turns
+    the checks off inside a block (PyTorch's set_detect_anomaly(False)): the pictures run
+    their backward pass so, and draw a graph that made a NaN inside a checked block too."""
+
+    def __init__(self, mode=True):
+        self.mode = bool(mode)
 
     def __enter__(self):
         self._previous = _anomaly_checks.get()
-        _anomaly_checks.set(True)
+        _anomaly_checks.set(self.mode)
         return self
 
     def __exit__(self, *exc_info):

@@ -3,7 +3,8 @@
 `chain_rule_steps` runs `autograd.backpropagate`, the generator that `backward()` itself
 consumes, so a picture always shows what backward does. It runs under no_grad, seeded
 with ones like `root.backward()`, keeps the graph (retain_graph) and replays what an
-earlier backward freed (then frees it again): no `.grad` is touched.
+earlier backward freed (then frees it again): no `.grad` is touched. Inside a
+detect_anomaly block its steps run unchecked, so a graph that made a NaN still draws.
 """
 
 from .. import autograd, backend
@@ -17,7 +18,13 @@ def chain_rule_steps(root):
     input (None where none flows)."""
     if root.grad_fn is None:
         return
-    yield from autograd.backpropagate(root, Tensor.ones_like(root), retain_graph=True, replay_freed=True)
+    steps = autograd.backpropagate(root, Tensor.ones_like(root), retain_graph=True, replay_freed=True)
+    while True:
+        with autograd.detect_anomaly(False):  # each step unchecked: a graph that made a NaN still draws
+            step = next(steps, None)
+        if step is None:
+            return
+        yield step
 
 
 class Gradients:
