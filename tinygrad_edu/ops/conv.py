@@ -483,7 +483,7 @@ def _empty_in_order_of(array, shape, dtype):
     axes): elementwise work between the two then walks both in one order."""
     order = _axis_order(array)
     out = backend.xp(array).empty([shape[axis] for axis in order], dtype=dtype)
-    return out.transpose(np.argsort(order).tolist())  # a list of ints, which CuPy takes too
+    return out.transpose([order.index(axis) for axis in range(len(order))])  # each axis back in its place
 
 
 class MaxPoolGather(Function):
