@@ -536,3 +536,27 @@ def test_a_function_class_may_name_its_own_slots():
     assert weakref.ref(y.grad_fn)() is y.grad_fn
     y.sum().backward()
     assert x.grad.tolist() == [2.0]
+
+
+def test_no_grad_in_one_asyncio_task_does_not_stop_recording_in_another():
+    import asyncio
+
+    x = Tensor([1.0], requires_grad=True)
+
+    async def quiet(entered, done):
+        with tg.no_grad():
+            entered.set()
+            await done.wait()  # the other task records while this one sits in no_grad
+            return (x * 2).requires_grad
+
+    async def recording(entered, done):
+        await entered.wait()
+        result = (x * 2).requires_grad
+        done.set()
+        return result
+
+    async def main():
+        entered, done = asyncio.Event(), asyncio.Event()
+        return await asyncio.gather(quiet(entered, done), recording(entered, done))
+
+    assert asyncio.run(main()) == [False, True]
