@@ -1,4 +1,4 @@
-"""nn.utils.clip_grad_norm_: PyTorch's total norm and scaling, by hand, in place, errors."""
+"""nn.utils.clip_grad_norm_ and clip_grad_value_: PyTorch's rules, by hand, in place, errors."""
 
 import math
 
@@ -156,3 +156,35 @@ def test_what_is_not_parameters_is_a_type_error():
 
 def test_nn_utils_is_reachable_from_nn():
     assert nn.utils.clip_grad_norm_ is clip_grad_norm_
+
+
+# --------------------------------------------------------------------------- clip_grad_value_
+@pytest.mark.oracle
+@pytest.mark.parametrize("clip_value", [0.0, 0.5, 3.0])
+def test_clip_grad_value_matches_pytorch(torch, clip_value):
+    rng = np.random.default_rng(1)
+    grads = [rng.standard_normal(shape) * 2 for shape in SHAPES]
+    grads[0][0, 0] = np.nan  # a NaN stays NaN, as in PyTorch
+    params = _params_with_grads(grads)
+    twins = [torch.zeros(shape, dtype=torch.float64, requires_grad=True) for shape in SHAPES]
+    for twin, g in zip(twins, grads):
+        twin.grad = torch.tensor(g)
+    held = [p.grad for p in params]
+    assert nn.utils.clip_grad_value_(params, clip_value) is None
+    torch.nn.utils.clip_grad_value_(twins, clip_value)
+    for p, twin, grad in zip(params, twins, held):
+        assert p.grad is grad, "in place: the same .grad tensor"
+        np.testing.assert_array_equal(p.grad.numpy(), twin.grad.numpy())
+
+
+def test_clip_grad_value_by_hand_and_its_errors():
+    (p,) = _params_with_grads([[-3.0, -0.5, 0.0, 2.0]])
+    nn.utils.clip_grad_value_(p, 1)
+    assert p.grad.tolist() == [-1.0, -0.5, 0.0, 1.0]
+    nn.utils.clip_grad_value_(_params_with_grads([None]), 1.0)  # a parameter without .grad is skipped
+    with pytest.raises(ValueError, match="clip_value >= 0, got -1"):
+        nn.utils.clip_grad_value_(p, -1)
+    with pytest.raises(ValueError, match="must be a number"):
+        nn.utils.clip_grad_value_(p, "big")
+    with pytest.raises(TypeError, match="parameters must be"):
+        nn.utils.clip_grad_value_(3.0, 1.0)

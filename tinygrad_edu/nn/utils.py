@@ -1,4 +1,6 @@
-"""Gradient clipping: rescale the gradients so that their joint norm stays under a bound."""
+"""Gradient clipping: rescale the gradients so that their joint norm stays under a bound
+(clip_grad_norm_), or clip each gradient element into [−clip_value, clip_value]
+(clip_grad_value_)."""
 
 import math
 
@@ -34,6 +36,28 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
             grad.data *= scale
             grad.bump_version()
     return total
+
+
+def clip_grad_value_(parameters, clip_value):
+    """Clip every element of every .grad in place into [−clip_value, clip_value]
+    (PyTorch's rule; a NaN stays NaN). Returns None, as PyTorch does.
+
+        g ← min(max(g, −clip_value), clip_value)
+
+    parameters: a Tensor or an iterable of Tensors; those whose .grad is None are skipped.
+    clip_value: a number >= 0 (ValueError otherwise). Call it between loss.backward() and
+    opt.step().
+    """
+    grads = _gradients(parameters)
+    try:
+        clip_value = float(clip_value)
+    except (TypeError, ValueError):
+        raise ValueError(f"clip_value must be a number, got {clip_value!r}") from None
+    if not clip_value >= 0:
+        raise ValueError(f"invalid clip_value: expected clip_value >= 0, got {clip_value}")
+    for grad in grads:
+        backend.xp(grad.data).clip(grad.data, -clip_value, clip_value, out=grad.data)
+        grad.bump_version()
 
 
 def _gradients(parameters):
