@@ -43,6 +43,16 @@ class LRScheduler:
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
+    def state_dict(self):
+        """The schedule's state as PyTorch keeps it: every attribute but the optimizer
+        (last_epoch, base_lrs, the schedule's options), to save beside the optimizer's."""
+        return {name: value for name, value in self.__dict__.items() if name != "optimizer"}
+
+    def load_state_dict(self, state_dict):
+        """Take back what state_dict() gave (the optimizer's learning rates come with the
+        optimizer's own load_state_dict)."""
+        self.__dict__.update({name: value for name, value in state_dict.items() if name != "optimizer"})
+
     def get_last_lr(self):
         """The learning rates the last step() set, one per param group (a new list)."""
         return list(self._last_lr)

@@ -9,6 +9,7 @@ parameter's (options are read as Python floats, which never widen a float32 arra
 
 import numbers
 
+from .. import backend
 from ..tensor import Tensor
 
 
@@ -62,6 +63,38 @@ class Optimizer:
     def _check_options(self, group, where):
         """ValueError for a bad option of a group (each update rule names its own)."""
 
+    def state_dict(self):
+        """The optimizer as PyTorch lays it out, to save beside the model's state_dict:
+
+            {"state": {index: {name: array or number}},
+             "param_groups": [{option: value, ..., "params": [index, ...]}, ...]}
+
+        with the parameters numbered 0, 1, ... through the groups in order. The arrays
+        are copies (on the CPU), so a later step does not change what was saved."""
+        index_of = {}  # id(parameter) -> its number
+        groups = []
+        for group in self.param_groups:
+            options = {option: value for option, value in group.items() if option != "params"}
+            groups.append({**options, "params": [index_of.setdefault(id(p), len(index_of)) for p in group["params"]]})
+        state = {}
+        for p, buffers in self.state.items():
+            state[index_of[id(p)]] = {name: _saved(value) for name, value in buffers.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Take the options and the state from a state_dict() of an optimizer of the same
+        kind over parameters of the same shapes, grouped alike (ValueError otherwise, with
+        this optimizer left as it was). The state is copied onto each parameter's device."""
+        groups, state = _checked_layout(state_dict, self.param_groups)
+        params = [p for group in self.param_groups for p in group["params"]]
+        loaded = {}
+        for index, buffers in state.items():
+            p = params[index]
+            loaded[p] = {name: _restored(value, p, name, index) for name, value in buffers.items()}
+        for group, saved in zip(self.param_groups, groups):
+            group.update({option: value for option, value in saved.items() if option != "params"})
+        self.state = loaded
+
     def zero_grad(self):
         """Forget every parameter's gradient (sets .grad to None) before the next backward."""
         for group in self.param_groups:
@@ -77,6 +110,40 @@ class Optimizer:
             lines.append(f"Parameter Group {i}")
             lines += [f"    {option}: {group[option]}" for option in sorted(group) if option != "params"]
         return "\n".join(lines + [")"])
+
+
+def _saved(value):
+    """A state value as state_dict() hands it out: an array copied to the CPU, a number as it is."""
+    return backend.to_numpy(value).copy() if hasattr(value, "shape") else value
+
+
+def _checked_layout(state_dict, param_groups):
+    """The groups and the state of a state_dict, checked against the optimizer's groups."""
+    if not (isinstance(state_dict, dict) and {"state", "param_groups"} <= state_dict.keys()):
+        raise ValueError("an optimizer state_dict is a dict with the keys 'state' and 'param_groups'")
+    groups, state = state_dict["param_groups"], state_dict["state"]
+    sizes = [len(group["params"]) for group in param_groups]
+    saved_sizes = [len(group.get("params", ())) for group in groups]
+    if saved_sizes != sizes:
+        raise ValueError(
+            f"the state_dict has param groups of {saved_sizes} parameters, this optimizer of {sizes}: "
+            "load it into an optimizer built over the same parameters, grouped alike"
+        )
+    if not all(isinstance(index, int) and 0 <= index < sum(sizes) for index in state):
+        outside = sorted(state, key=str)
+        raise ValueError(f"the state_dict's state names parameters {outside}, expected numbers 0 to {sum(sizes) - 1}")
+    return groups, state
+
+
+def _restored(value, p, name, index):
+    """A saved state value for parameter p: an array of p's shape and dtype on p's device."""
+    if not hasattr(value, "shape"):
+        return value
+    if tuple(value.shape) != p.shape:
+        raise ValueError(
+            f"the state_dict's {name!r} of parameter {index} has shape {tuple(value.shape)}, the parameter {p.shape}"
+        )
+    return backend.xp(p.data).array(value, dtype=p.dtype)  # a copy, on the parameter's device
 
 
 def _as_list(params, where):
