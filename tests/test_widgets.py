@@ -11,6 +11,7 @@ import sys
 import numpy as np
 import pytest
 from PIL import Image
+from test_viz import StopGradient, scalar  # the pictures' tests' own helpers
 
 import tinygrad_edu as tg
 import tinygrad_edu.functional as F
@@ -18,10 +19,6 @@ from tinygrad_edu import Tensor, autograd, nn, viz
 from tinygrad_edu.viz import live
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def scalar(value):
-    return Tensor(np.array(float(value)), requires_grad=True)
 
 
 def neuron():
@@ -131,18 +128,6 @@ def test_a_constant_input_gets_no_gradient_and_the_text_says_why():
     x = scalar(2)
     (text,) = viz.chain_rule_products(x * 5.0)
     assert "no gradient flows (it does not require grad)" in text
-
-
-class StopGradient(tg.Function):
-    """The identity, whose backward sends no gradient: what lies behind it gets none."""
-
-    formula = "no gradient"
-
-    def forward(self, x):
-        return x.copy()
-
-    def backward(self, grad):
-        return None
 
 
 def test_a_step_that_no_gradient_reaches_says_so():

@@ -355,30 +355,25 @@ def _apply_fast(cls, inputs, attrs):  # noqa: C901 - one straight run on purpose
         da, db = a.data, b.data
         if (da.dtype is not db.dtype and db.dtype.kind != "b") or da.__class__ is not db.__class__:
             return None  # a bool mask (grad * (x > 0)) joins any dtype without a cast, as in compatible
-        inputs = (a, b)
-        fn = cls()
-        fn.saved = None
-        out = fn.forward(da, db, **attrs)  # 2
+        inputs, arrays = (a, b), (da, db)
         wanted = a._requires_grad or b._requires_grad
     elif len(inputs) == 1 and isinstance(inputs[0], Tensor):
         (a,) = inputs
-        fn = cls()
-        fn.saved = None
-        out = fn.forward(a.data, **attrs)  # 2
+        arrays = (a.data,)
         wanted = a._requires_grad
     elif len(inputs) == 3:  # Linear's x, W and b
         a, b, c = inputs
         if not (isinstance(a, Tensor) and isinstance(b, Tensor) and isinstance(c, Tensor)):
             return None
-        da, db, dc = a.data, b.data, c.data
+        arrays = da, db, dc = a.data, b.data, c.data
         if not (da.dtype is db.dtype is dc.dtype and da.__class__ is db.__class__ is dc.__class__):
             return None
-        fn = cls()
-        fn.saved = None
-        out = fn.forward(da, db, dc, **attrs)  # 2
         wanted = a._requires_grad or b._requires_grad or c._requires_grad
     else:
         return None
+    fn = cls()
+    fn.saved = None
+    out = fn.forward(*arrays, **attrs)  # 2
     output = Tensor.__new__(Tensor)  # wrap(out), written out
     output.data = out if out.__class__ is a.data.__class__ else np.asarray(out)  # NumPy gives 0-d results as scalars
     output.grad = output.grad_fn = output._counter = None
@@ -558,11 +553,8 @@ def _wrong_gradient(fn, position, t, grad):
 def _checked_gradients(fn, grad_out):
     """input_gradients under detect_anomaly: the node as a whole is checked, not the ops
     its backward formula runs (a NaN there is this node's)."""
-    _anomaly_checks.set(False)
-    try:
+    with detect_anomaly(False):
         grads_in = input_gradients(fn, grad_out)
-    finally:
-        _anomaly_checks.set(True)
     _check_finite(fn, fn.inputs, fn.output, [None if g is None else g.data for g in grads_in], "backward")
     return grads_in
 

@@ -53,8 +53,7 @@ def clip_grad_value_(parameters, clip_value):
         clip_value = float(clip_value)
     except (TypeError, ValueError):
         raise ValueError(f"clip_value must be a number, got {clip_value!r}") from None
-    if not clip_value >= 0:
-        raise ValueError(f"invalid clip_value: expected clip_value >= 0, got {clip_value}")
+    _check_at_least_zero("clip_value", clip_value)
     for grad in grads:
         backend.xp(grad.data).clip(grad.data, -clip_value, clip_value, out=grad.data)
         grad.bump_version()
@@ -81,11 +80,16 @@ def _check_norms(max_norm, norm_type):
         max_norm, norm_type = float(max_norm), float(norm_type)
     except (TypeError, ValueError):
         raise ValueError(f"max_norm and norm_type must be numbers, got {max_norm!r} and {norm_type!r}") from None
-    if not max_norm >= 0:
-        raise ValueError(f"invalid max_norm: expected max_norm >= 0, got {max_norm}")
+    _check_at_least_zero("max_norm", max_norm)
     if not norm_type > 0:
         raise ValueError(f"invalid norm_type: expected norm_type > 0 (or float('inf')), got {norm_type}")
     return max_norm, norm_type
+
+
+def _check_at_least_zero(name, value):
+    """ValueError unless the float value is >= 0 (NaN is not)."""
+    if not value >= 0:
+        raise ValueError(f"invalid {name}: expected {name} >= 0, got {value}")
 
 
 def _total_norm(arrays, norm_type):

@@ -132,7 +132,7 @@ def _windows(x, kernel_size, stride, padding, dilation=(1, 1), fill=0.0):
     return backend.sliding_windows(x, kernel_size, stride, dilation)
 
 
-def batch_last(x):
+def in_batch_last_memory(x):
     """x (N, C, H, W) as the (N, C, H, W) view of memory laid out (C, H, W, N): a copy unless
     it is so already."""
     return backend.xp(x).ascontiguousarray(x.transpose(1, 2, 3, 0)).transpose(3, 0, 1, 2)
@@ -142,7 +142,7 @@ def im2col(x, kernel_size, stride, padding, dilation):
     """unfold's columns, copied once into the layout the GEMMs want: (C, kh, kw, Ho, Wo, N),
     contiguous, so that (C·kh·kw, Ho·Wo·N) is a reshape without a copy. x is first laid out
     batch-last (C, H, W, N), so that the copy runs along rows of Wo·N numbers."""
-    windows = _windows(batch_last(x), kernel_size, stride, padding, dilation)
+    windows = _windows(in_batch_last_memory(x), kernel_size, stride, padding, dilation)
     return backend.xp(x).ascontiguousarray(windows.transpose(1, 2, 3, 4, 5, 0))
 
 
@@ -252,7 +252,7 @@ class ConvTranspose2d(Function):
         _check_transposed_size(x.shape, weight.shape, out_size, stride, dilation, output_padding)
         # the batch axis last, (Cin, H·W·N): one copy of x, after which col2im's kh·kw adds
         # each run along rows of W·N numbers, not W (LeNet's input gradient 1.1 → 0.8 ms)
-        rows = batch_last(x).transpose(1, 2, 3, 0).reshape(in_channels, -1)  # (Cin, H·W·N)
+        rows = in_batch_last_memory(x).transpose(1, 2, 3, 0).reshape(in_channels, -1)  # (Cin, H·W·N)
         cols = (weight.reshape(in_channels, -1).T @ rows).reshape((out_channels,) + kernel_size + (h, w, n))
         out = col2im(
             lambda i, j: cols[:, i, j].transpose(3, 0, 1, 2),
