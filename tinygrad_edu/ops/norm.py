@@ -32,8 +32,9 @@ class Normalize(Function):
     formula = "∂L/∂x = (g − mean(g) − x̂·mean(g·x̂)) / √(σ² + ε)"
 
     def forward(self, x, axis, eps):
-        n = reduced_count(x.shape, axis)
-        centered = x - backend.sum_over(x, axis, keepdims=True) / n
+        n = reduced_count(x.shape, axis)  # the means below as sums / n: backend.sum_over is the fast sum
+        mean = backend.sum_over(x, axis, keepdims=True) / n
+        centered = x - mean
         variance = backend.sum_over(centered * centered, axis, keepdims=True) / n
         inv_std = 1 / np.sqrt(variance + eps)
         self.saved = inv_std
