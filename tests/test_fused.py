@@ -10,6 +10,7 @@ import tinygrad_edu.functional as F
 from tinygrad_edu import Tensor, backend
 from tinygrad_edu.ops import loss as fused
 from tinygrad_edu.ops.matmul import Linear
+from tinygrad_edu.ops.norm import LayerNorm, Normalize
 
 
 # ---------------------------------------------------------------------- the plain compositions
@@ -33,6 +34,11 @@ def plain_bce_with_logits(logits, target, reduction):
 def plain_bce(y_hat, target, reduction):
     """−[y ln ŷ + (1 − y) ln(1 − ŷ)]"""
     return reduce(-(target * y_hat.log() + (1 - target) * (1 - y_hat).log()), reduction)
+
+
+def plain_layer_norm(x, weight, bias, eps=1e-5):
+    """γ·x̂ + β with x̂ = (x − μ) / √(σ² + ε) over the last axis, from Normalize"""
+    return Normalize.apply(x, axis=(x.ndim - 1,), eps=eps) * weight + bias
 
 
 def reduce(losses, reduction):
@@ -59,6 +65,22 @@ def test_linear_equals_x_times_w_transposed_plus_b(x_shape):
     arrays = rng.standard_normal(x_shape), rng.standard_normal((4, 3)), rng.standard_normal(4)
     ours, plain = leaves(*arrays), leaves(*arrays)
     assert_same(Linear.apply(*ours), plain_linear(*plain), ours, plain)
+
+
+@pytest.mark.parametrize("x_shape", [(5, 8), (2, 3, 8), (8,)], ids=["matrix", "batched", "vector"])
+def test_layer_norm_equals_normalize_times_weight_plus_bias(x_shape):
+    rng = np.random.default_rng(0)
+    arrays = 3 * rng.standard_normal(x_shape) + 1, rng.standard_normal(8), rng.standard_normal(8)
+    ours, plain = leaves(*arrays), leaves(*arrays)
+    assert_same(LayerNorm.apply(*ours, eps=1e-5), plain_layer_norm(*plain), ours, plain)
+
+
+def test_layer_norm_of_frozen_parameters_sends_them_no_gradient():
+    rng = np.random.default_rng(0)
+    x = Tensor(rng.standard_normal((4, 6)), requires_grad=True)
+    weight, bias = Tensor(rng.standard_normal(6)), Tensor(rng.standard_normal(6))
+    LayerNorm.apply(x, weight, bias, eps=1e-5).sum().backward()
+    assert weight.grad is None and bias.grad is None and x.grad is not None
 
 
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
@@ -95,6 +117,8 @@ def test_the_functional_losses_are_the_fused_ops():
     z, y = Tensor(np.zeros(3), requires_grad=True), Tensor(np.ones(3))
     assert F.binary_cross_entropy_with_logits(z, y).grad_fn.name == "BCEWithLogits"
     assert F.binary_cross_entropy(z.sigmoid(), y).grad_fn.name == "BinaryCrossEntropy"
+    weight, bias = Tensor(np.ones(3), requires_grad=True), Tensor(np.zeros(3), requires_grad=True)
+    assert F.layer_norm(z, 3, weight, bias).grad_fn.name == "LayerNorm"
 
 
 @pytest.mark.parametrize(
@@ -132,3 +156,26 @@ def test_the_sum_over_the_last_axis_equals_numpys_sum(shape, axis, dtype, keepdi
     ours, plain = backend.sum_over(x, axis, keepdims), x.sum(axis=axis, keepdims=keepdims)
     assert ours.shape == plain.shape and ours.dtype == plain.dtype
     np.testing.assert_allclose(ours, plain, rtol=1e-5 if dtype == np.float32 else 1e-12, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "shape, axis, dtype",
+    [
+        ((2048, 103), (1,), np.float32),
+        ((32, 4, 64, 64), (3,), np.float32),
+        ((64, 96), (1,), np.float64),
+        ((8, 4096), (1,), np.float32),
+        ((64, 64), (0,), np.float32),
+        ((10, 10), (1,), np.float32),
+    ],
+    ids=["logits", "attention rows", "float64", "long rows", "not the last axis", "small"],
+)
+@pytest.mark.parametrize("keepdims", [True, False])
+def test_the_max_over_the_last_axis_equals_numpys_max(shape, axis, dtype, keepdims):
+    x = np.random.default_rng(5).standard_normal(shape).astype(dtype)
+    x[0, 1] = np.nan  # a NaN wins its row
+    x[1, :] = -np.inf  # a row of −inf (masked attention) has −inf as its max
+    x[2, 3] = np.inf
+    ours, plain = backend.max_over(x, axis, keepdims), x.max(axis=axis, keepdims=keepdims)
+    assert ours.shape == plain.shape and ours.dtype == plain.dtype
+    np.testing.assert_array_equal(ours, plain)

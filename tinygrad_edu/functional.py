@@ -439,6 +439,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
         )
     for name, t in (("weight", weight), ("bias", bias)):
         _check_like("layer_norm", name, t, shape, input)
+    if weight is not None and bias is not None and len(shape) == 1:
+        return norm.LayerNorm.apply(input, weight, bias, eps=eps)  # fused: its plain twin is the line below
     axis = tuple(range(input.ndim - len(shape), input.ndim))
     return _affine(norm.Normalize.apply(input, axis=axis, eps=eps), weight, bias, shape)
 

@@ -56,7 +56,7 @@ class CrossEntropy(Function):
 
     def forward(self, logits, target, reduction):
         rows = row_indices(len(target), logits)
-        shifted = logits - logits.max(axis=1, keepdims=True)  # e^(z − max) cannot overflow
+        shifted = logits - backend.max_over(logits, (1,), keepdims=True)  # e^(z − max) cannot overflow
         picked = shifted[rows, target]
         probs = np.exp(shifted, out=shifted)  # in place: `shifted` is not needed any more
         total = probs.sum(axis=1)

@@ -1,7 +1,7 @@
 """Matrix products: matmul (1-D, 2-D and batched, NumPy's rules) and the fused Linear layer."""
 
 from ..autograd import Function
-from .shapes import unbroadcast
+from .shapes import as_rows, unbroadcast
 
 
 def check_matmul_shapes(a_shape, b_shape):
@@ -58,22 +58,16 @@ class Linear(Function):
     def forward(self, x, weight, bias=None):
         if x.ndim == 0 or x.shape[-1] != weight.shape[-1]:
             check_matmul_shapes(x.shape, weight.shape[::-1])
-        out = _rows(x) @ weight.T
+        out = as_rows(x) @ weight.T
         if bias is not None:
             out += bias
         return out.reshape(x.shape[:-1] + weight.shape[:1])
 
     def backward(self, grad):
         x, weight, *bias = self.inputs
-        grad_rows = _rows(grad)
+        grad_rows = as_rows(grad)
         # the bias's sum first, while the incoming gradient is still in the cache
         grad_bias = grad_rows.sum(axis=0) if bias and bias[0].requires_grad else None
         grad_x = (grad_rows @ weight).reshape(x.shape) if x.requires_grad else None
-        grad_weight = grad_rows.transpose() @ _rows(x) if weight.requires_grad else None
+        grad_weight = grad_rows.transpose() @ as_rows(x) if weight.requires_grad else None
         return (grad_x, grad_weight, grad_bias) if bias else (grad_x, grad_weight)
-
-
-def _rows(t):
-    """t (..., n), a Tensor or an array, as a matrix (rows, n): every leading axis is a
-    batch axis (a 1-D t is one row)."""
-    return t if t.ndim == 2 else t.reshape((-1, t.shape[-1]))

@@ -17,6 +17,7 @@ from .. import backend
 from ..autograd import Function, is_grad_enabled, wrap
 from ..random import generator
 from .reduce import reduced_count
+from .shapes import as_rows
 
 
 class Normalize(Function):
@@ -32,14 +33,8 @@ class Normalize(Function):
     formula = "∂L/∂x = (g − mean(g) − x̂·mean(g·x̂)) / √(σ² + ε)"
 
     def forward(self, x, axis, eps):
-        n = reduced_count(x.shape, axis)  # the means below as sums / n: backend.sum_over is the fast sum
-        mean = backend.sum_over(x, axis, keepdims=True) / n
-        centered = x - mean
-        variance = backend.sum_over(centered * centered, axis, keepdims=True) / n
-        inv_std = 1 / np.sqrt(variance + eps)
-        self.saved = inv_std
-        centered *= inv_std  # in place: the centred copy is ours
-        return centered
+        x_hat, self.saved = normalized(x, axis, eps)
+        return x_hat
 
     def backward(self, grad):
         (x,) = self.inputs
@@ -50,8 +45,62 @@ class Normalize(Function):
         else:
             inv_std = wrap(self.saved)
         mean_grad = grad.mean(axis=axis, keepdims=True)
-        mean_grad_x_hat = (grad * x_hat).mean(axis=axis, keepdims=True)
-        return (grad - mean_grad - x_hat * mean_grad_x_hat) * inv_std
+        mean_grad_times_x_hat = (grad * x_hat).mean(axis=axis, keepdims=True)
+        return (grad - mean_grad - x_hat * mean_grad_times_x_hat) * inv_std
+
+
+def normalized(x, axis, eps):
+    """(x̂, 1/√(σ² + ε)) of the array x over `axis` (a tuple), the second with those axes kept."""
+    n = reduced_count(x.shape, axis)  # the means as sums / n: backend.sum_over is the fast sum
+    mean = backend.sum_over(x, axis, keepdims=True) / n
+    centered = x - mean
+    variance = backend.sum_over(centered * centered, axis, keepdims=True) / n
+    inv_std = 1 / np.sqrt(variance + eps)
+    centered *= inv_std  # in place: the centred copy is ours
+    return centered, inv_std
+
+
+class LayerNorm(Function):
+    """y = γ·x̂ + β, x̂ = (x − μ) / √(σ² + ε) over the last axis: layer_norm as one op, fused.
+    x (..., C), γ = weight and β = bias (C,); y (..., C). Its plain composition is
+    Normalize over the last axis, then `* weight + bias` (functional.layer_norm's other
+    path; tests/test_fused.py holds the two equal, values and gradients).
+
+    Backward, with g the incoming gradient, sums Σ over the leading axes and means over C:
+    ∂L/∂β = Σ g, ∂L/∂γ = Σ g·x̂, ∂L/∂x = (g·γ − mean(g·γ) − x̂·mean(g·x̂·γ)) / √(σ² + ε),
+    Normalize's formula for the gradient g·γ that reaches x̂. The two means are products
+    of a matrix with the vector γ: one pass over g each, where the plain ops take three.
+    Forward keeps x̂ and 1/√(σ² + ε); under create_graph both are recomputed from x with
+    Tensor ops, so that the gradient can be differentiated again.
+    """
+
+    formula = "∂L/∂x = (g·γ − mean(g·γ) − x̂·mean(g·γ·x̂)) / √(σ² + ε), ∂L/∂γ = Σ g·x̂, ∂L/∂β = Σ g"
+    reads = ("inputs",)
+
+    def forward(self, x, weight, bias, eps):
+        x_hat, inv_std = normalized(x, (x.ndim - 1,), eps)
+        self.saved = (x_hat, inv_std)
+        y = x_hat * weight
+        y += bias  # in place: y is ours
+        return y
+
+    def backward(self, grad):
+        x, weight, bias = self.inputs
+        if is_grad_enabled():  # create_graph: x̂ and 1/√(σ² + ε) as functions of x
+            inv_std = (x.var(axis=-1, keepdims=True, correction=0) + self.attrs["eps"]) ** -0.5
+            x_hat = (x - x.mean(axis=-1, keepdims=True)) * inv_std
+        else:
+            x_hat, inv_std = (wrap(a) for a in self.saved)
+        grad_times_x_hat = grad * x_hat
+        grad_bias = as_rows(grad).sum(axis=0) if bias.requires_grad else None
+        grad_weight = as_rows(grad_times_x_hat).sum(axis=0) if weight.requires_grad else None
+        if not x.requires_grad:
+            return None, grad_weight, grad_bias
+        kept = grad.shape[:-1] + (1,)  # the means of each row, as a column
+        mean_grad_gamma = (as_rows(grad) @ weight).reshape(kept) * (1 / x.shape[-1])
+        mean_grad_times_x_hat_gamma = (as_rows(grad_times_x_hat) @ weight).reshape(kept) * (1 / x.shape[-1])
+        grad_x = (grad * weight - mean_grad_gamma - x_hat * mean_grad_times_x_hat_gamma) * inv_std
+        return grad_x, grad_weight, grad_bias
 
 
 def dropout_mask(shape, p, device):

@@ -73,7 +73,7 @@ class Max(Reduction):
     formula = "∂/∂xᵢ = [xᵢ = max] / #ties"
 
     def forward(self, x, axis, keepdims):
-        return x.max(axis=axis, keepdims=keepdims)
+        return backend.max_over(x, axis, keepdims)
 
     def backward(self, grad):
         (x,) = self.inputs
@@ -111,8 +111,8 @@ class Var(Reduction):
 
 
 def _stable_max(x, axis):
-    """max over axis (kept), with ±inf replaced by 0 so that x − max stays finite."""
-    m = x.max(axis=axis, keepdims=True)
+    """max over axis (a tuple; kept), with ±inf replaced by 0 so that x − max stays finite."""
+    m = backend.max_over(x, axis, keepdims=True)
     return np.where(np.isfinite(m), m, 0)
 
 
@@ -143,8 +143,9 @@ class Softmax(Function):
     def forward(self, x, axis):
         if x.size == 0:
             return x.copy()
-        e = np.exp(x - x.max(axis=axis, keepdims=True))
-        e /= backend.sum_over(e, None if axis is None else (axis,), keepdims=True)  # in place: e is this op's own array
+        axes = None if axis is None else (axis,)
+        e = np.exp(x - backend.max_over(x, axes, keepdims=True))
+        e /= backend.sum_over(e, axes, keepdims=True)  # in place: e is this op's own array
         return e
 
     def backward(self, grad):
@@ -161,7 +162,7 @@ class LogSoftmax(Function):
     def forward(self, x, axis):
         if x.size == 0:
             return x.copy()
-        shifted = x - _stable_max(x, axis)
+        shifted = x - _stable_max(x, None if axis is None else (axis,))
         shifted -= np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
         return shifted
 

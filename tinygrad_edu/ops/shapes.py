@@ -36,3 +36,9 @@ def normalize_axis(axis, ndim):
     if len(set(result)) != len(result):
         raise ValueError(f"axis {axis!r} names the same axis twice")
     return tuple(sorted(result))
+
+
+def as_rows(t):
+    """t (..., n), a Tensor or an array, as a matrix (rows, n): every leading axis is a
+    batch axis (a 1-D t is one row)."""
+    return t if t.ndim == 2 else t.reshape((-1, t.shape[-1]))
