@@ -339,28 +339,28 @@ class TanhGELU(tg.Function):
 
     def forward(self, x):
         # Each step works in place on an array of its own: on a (32, 64, 512) activation
-        # every temporary would cost one more pass over 4 MB (this takes half the
-        # time of the one-line formulas: 2.7 → 1.3 ms).
+        # every temporary would cost one more pass over 4 MB (this takes 1.5 ms a call,
+        # the one-line formulas 2.7 ms). With h = ½(1 + t) and 1 − t² = (1 − t)(1 + t),
+        # GELU'(x) = h·(1 + x(1 − t)·√(2/π)(1 + 3·0.044715x²)): two passes fewer.
         c = math.sqrt(2 / math.pi)
         x_squared = x * x
-        t = 0.044715 * x_squared
-        t += 1
+        t = x_squared * (0.044715 * c)
+        t += c
         t *= x
-        t *= c
         np.tanh(t, out=t)  # t = tanh(√(2/π)(x + 0.044715x³))
-        half_one_plus_t = t + 1
-        half_one_plus_t *= 0.5  # ½(1 + t)
-        slope = t * t
-        np.subtract(1, slope, out=slope)
+        h = t * 0.5
+        h += 0.5  # h = ½(1 + t)
+        y = h * x  # GELU(x) = ½x(1 + t)
+        np.subtract(1, t, out=t)  # 1 − t
+        slope = x_squared
+        slope *= 3 * 0.044715 * c
+        slope += c
         slope *= x
-        slope *= 0.5 * c  # ½x(1 − t²)·√(2/π)
-        x_squared *= 3 * 0.044715
-        x_squared += 1
-        slope *= x_squared
-        slope += half_one_plus_t
+        slope *= t
+        slope += 1
+        slope *= h
         self.saved = slope  # GELU'(x)
-        half_one_plus_t *= x
-        return half_one_plus_t  # ½x(1 + t)
+        return y
 
     def backward(self, grad):
         if not tg.is_grad_enabled():
