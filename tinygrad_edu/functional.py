@@ -430,7 +430,9 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     """Layer normalisation over the last axes, those of `normalized_shape` (an int or a
     tuple), sample by sample: y = γ·(x − μ)/√(σ² + ε) + β, with μ and σ² the mean and
     (biased) variance of each sample's last axes, and γ = weight, β = bias of shape
-    normalized_shape (either may be None). input (*, *normalized_shape)."""
+    normalized_shape (either may be None). input (*, *normalized_shape). Over one axis with
+    both γ and β (nn.LayerNorm's default) it is one fused node, LayerNorm; otherwise
+    Normalize, then Mul and Add: the same maths (tests/test_fused.py)."""
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     if not shape or input.shape[input.ndim - len(shape) :] != shape:
         raise ValueError(
