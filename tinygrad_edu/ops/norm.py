@@ -67,9 +67,10 @@ class LayerNorm(Function):
     path; tests/test_fused.py holds the two equal, values and gradients).
 
     Backward, with g the incoming gradient, sums Σ over the leading axes and means over C:
-    ∂L/∂β = Σ g, ∂L/∂γ = Σ g·x̂, ∂L/∂x = (g·γ − mean(g·γ) − x̂·mean(g·x̂·γ)) / √(σ² + ε),
+    ∂L/∂β = Σ g, ∂L/∂γ = Σ g·x̂, ∂L/∂x = (g·γ − mean(g·γ) − x̂·mean(g·γ·x̂)) / √(σ² + ε),
     Normalize's formula for the gradient g·γ that reaches x̂. The two means are products
-    of a matrix with the vector γ: one pass over g each, where the plain ops take three.
+    of a matrix with the vector γ (g and g·x̂, rows of C, times γ): one pass each, where a
+    product and then a mean take two.
     Forward keeps x̂ and 1/√(σ² + ε); under create_graph both are recomputed from x with
     Tensor ops, so that the gradient can be differentiated again.
     """
