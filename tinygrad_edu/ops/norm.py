@@ -41,12 +41,17 @@ class Normalize(Function):
         axis, eps = self.attrs["axis"], self.attrs["eps"]
         x_hat = self.output
         if is_grad_enabled():  # create_graph: 1/√(σ² + ε) as a function of x
-            inv_std = (x.var(axis=axis, keepdims=True, correction=0) + eps) ** -0.5
+            inv_std = inverse_std(x, axis, eps)
         else:
             inv_std = wrap(self.saved)
         mean_grad = grad.mean(axis=axis, keepdims=True)
         mean_grad_times_x_hat = (grad * x_hat).mean(axis=axis, keepdims=True)
         return (grad - mean_grad - x_hat * mean_grad_times_x_hat) * inv_std
+
+
+def inverse_std(x, axis, eps):
+    """1/√(σ² + ε) of the Tensor x over `axis`, kept, with Tensor ops (differentiable)."""
+    return (x.var(axis=axis, keepdims=True, correction=0) + eps) ** -0.5
 
 
 def normalized(x, axis, eps):
@@ -87,9 +92,10 @@ class LayerNorm(Function):
 
     def backward(self, grad):
         x, weight, bias = self.inputs
+        last = (x.ndim - 1,)
         if is_grad_enabled():  # create_graph: x̂ and 1/√(σ² + ε) as functions of x
-            inv_std = (x.var(axis=-1, keepdims=True, correction=0) + self.attrs["eps"]) ** -0.5
-            x_hat = (x - x.mean(axis=-1, keepdims=True)) * inv_std
+            inv_std = inverse_std(x, last, self.attrs["eps"])
+            x_hat = (x - x.mean(axis=last, keepdims=True)) * inv_std
         else:
             x_hat, inv_std = (wrap(a) for a in self.saved)
         grad_times_x_hat = grad * x_hat
@@ -97,10 +103,11 @@ class LayerNorm(Function):
         grad_weight = as_rows(grad_times_x_hat).sum(axis=0) if weight.requires_grad else None
         if not x.requires_grad:
             return None, grad_weight, grad_bias
-        kept = grad.shape[:-1] + (1,)  # the means of each row, as a column
-        mean_grad_gamma = (as_rows(grad) @ weight).reshape(kept) * (1 / x.shape[-1])
-        mean_grad_times_x_hat_gamma = (as_rows(grad_times_x_hat) @ weight).reshape(kept) * (1 / x.shape[-1])
-        grad_x = (grad * weight - mean_grad_gamma - x_hat * mean_grad_times_x_hat_gamma) * inv_std
+
+        def mean_times_gamma(t):  # mean over C of t·γ, kept as a column: (rows, C) @ γ
+            return (as_rows(t) @ weight).reshape(t.shape[:-1] + (1,)) * (1 / x.shape[-1])
+
+        grad_x = (grad * weight - mean_times_gamma(grad) - x_hat * mean_times_gamma(grad_times_x_hat)) * inv_std
         return grad_x, grad_weight, grad_bias
 
 
